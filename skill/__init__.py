@@ -1,0 +1,1 @@
+"""Foot Coach: an Alexa skill that counts foot exercises aloud."""

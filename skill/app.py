@@ -1,0 +1,83 @@
+"""The Flask app factory: the only place where config is read and the skill is assembled."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+
+from skill.content import load_catalog
+from skill.content.prompts import Prompts
+from skill.persistence import make_store
+from skill.routing import build_skill
+from skill.webservice.verifier import ApplicationIdVerifier, SignatureVerifier, TimestampVerifier
+from skill.webservice.webhook import make_webhook
+
+log = logging.getLogger(__name__)
+
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def settings_from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The environment's settings (only those that are set)."""
+    settings: dict[str, Any] = {}
+    if environ.get("SKILL_ID"):
+        settings["SKILL_ID"] = environ["SKILL_ID"].strip()
+    if "SKILL_VERIFY_SIGNATURES" in environ:
+        settings["SKILL_VERIFY_SIGNATURES"] = environ["SKILL_VERIFY_SIGNATURES"].strip().lower() not in FALSE_WORDS
+    if environ.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = environ["DATABASE_URL"].strip()
+    return settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the Flask app that serves the Alexa webhook (POST /) and GET /healthz."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'footcoach.sqlite'}",
+        SKILL_ID=None,
+        SKILL_VERIFY_SIGNATURES=True,
+        SIGNATURE_VERIFIER=None,   # tests may pass a SignatureVerifier that trusts their own CA
+        MAX_BODY_BYTES=128 * 1024,
+    )
+    app.config.update(settings_from_environ(os.environ))
+    if test_config:
+        app.config.update(test_config)
+
+    catalog = load_catalog()
+    prompts = Prompts.load("en-US")
+    store = make_store(app.config["DATABASE_URL"])
+    skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, catalog=catalog, prompts=prompts)
+    app.register_blueprint(make_webhook(skill, verifiers=_verifiers(app.config),
+                                        max_body_bytes=app.config["MAX_BODY_BYTES"]))
+    app.extensions["foot_coach_store"] = store
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """Liveness plus storage reachability; always 200 so a storage fault is visible, not fatal."""
+        reachable = store.ping()
+        return jsonify(status="ok", storage="reachable" if reachable else "unreachable",
+                       verification="on" if app.config["SKILL_VERIFY_SIGNATURES"] else "off")
+
+    return app
+
+
+def _verifiers(config: Mapping[str, Any]) -> list[Any]:
+    """Signature and timestamp checks (unless switched off for local testing) and the skill id check."""
+    verifiers: list[Any] = []
+    if config["SKILL_VERIFY_SIGNATURES"]:
+        verifiers += [config["SIGNATURE_VERIFIER"] or SignatureVerifier(), TimestampVerifier()]
+    else:
+        log.warning("!" * 72)
+        log.warning("SKILL_VERIFY_SIGNATURES=0: request signatures and timestamps are NOT checked.")
+        log.warning("Anyone can call this endpoint. Use this for local testing only, never in production.")
+        log.warning("!" * 72)
+    if config["SKILL_ID"]:
+        verifiers.append(ApplicationIdVerifier(config["SKILL_ID"]))
+    else:
+        log.warning("SKILL_ID is not set: requests for any skill are accepted.")
+    return verifiers

@@ -1,0 +1,190 @@
+"""Plan and voice one counted turn: the set-up cue, then reps, holds and rests, then a question.
+
+Plain Python with no Alexa imports. Every number spoken and every pause comes from the exercise
+data; the only figures of our own are the pacing constants below, which shape the speech around the
+prescribed holds and rests and never shorten them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skill.content import Catalog, Exercise
+from skill.content.prompts import Prompts
+from skill.routine import Mode, Position, blocks_from, next_block
+from skill.speech.ssml import Speech
+from skill.speech.words import number_word
+
+SETUP_PAUSE_SECONDS = 3            # time to get into position before the first rep
+SETUP_PAUSE_WITH_EQUIPMENT = 5     # a little longer when a band or pencil must be fetched
+RELAX_BETWEEN_REPS_SECONDS = 1     # a breath between held reps; the hold itself is exact
+NORMAL_PACE = 100                  # speaking rate and counting cadence, in percent
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One planned response: what to say, where it started and where the next turn starts."""
+
+    speech: Speech
+    start: Position
+    end: Position | None      # None: the exercise is finished
+    next_exercise: Exercise | None
+    reprompt: str
+    ends_session: bool
+
+
+def exercise_intro(exercise: Exercise, prompts: Prompts) -> Speech:
+    """The set-up cue: name, position, equipment, the first caution, time to get ready."""
+    speech = Speech().say(prompts.pick("exercise_intro", name=exercise.name))
+    if exercise.equipment:
+        speech.say(prompts.pick("equipment", items=spoken_list(exercise.equipment)))
+    speech.say(exercise.position)
+    for caution in exercise.cautions[:1]:
+        speech.say(caution)
+    speech.say(prompts.pick("get_ready"))
+    speech.pause(SETUP_PAUSE_WITH_EQUIPMENT if exercise.equipment else SETUP_PAUSE_SECONDS)
+    return speech.say(prompts.pick("begin"))
+
+
+def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: int = NORMAL_PACE) -> list[Speech]:
+    """Voice one block from `position.rep` to its end, as one Speech per counted unit.
+
+    The block header (set, side) goes with the block's first unit and the rest between sets with
+    its last, so a turn may end after any unit without cutting a rep or a rest in half.
+    """
+    units: list[Speech] = []
+    per_direction = exercise.reps
+    for unit in range(position.rep, exercise.units_per_block + 1):
+        speech = Speech()
+        if unit == 1:
+            _block_header(speech, exercise, position, prompts)
+        direction, rep = divmod(unit - 1, per_direction)
+        rep += 1
+        if exercise.directions and rep == 1:
+            key = "direction" if direction == 0 else "direction_next"
+            speech.say(prompts.pick(key, direction=exercise.directions[direction].capitalize() if direction == 0
+                                    else exercise.directions[direction]))
+        _count_rep(speech, exercise, rep, first_of_turn=unit == position.rep, prompts=prompts, pace=pace)
+        units.append(speech)
+    if exercise.rest_seconds and next_block(exercise, position) is not None:
+        units[-1].say(prompts.pick("rest", seconds=number_word(exercise.rest_seconds))).pause(exercise.rest_seconds)
+    return units
+
+
+def _block_header(speech: Speech, exercise: Exercise, position: Position, prompts: Prompts) -> None:
+    if exercise.sets > 1:
+        speech.say(prompts.pick("set_intro", n=number_word(position.set), total=number_word(exercise.sets)))
+    if exercise.sides:
+        side = exercise.sides[position.side]
+        speech.say(prompts.pick("side_first", side=side.capitalize()) if position.side == 0
+                   else prompts.pick("side_next", side=side))
+
+
+def _count_rep(speech: Speech, exercise: Exercise, rep: int, *, first_of_turn: bool, prompts: Prompts, pace: int) -> None:
+    """Voice one rep: the cue, then the hold counted second by second, or the rep's own beat."""
+    work = exercise.work
+    if work.kind == "reps":
+        # The number marks the start of each movement; the pause is the movement itself.
+        speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)  # type: ignore[operator]
+        return
+    if exercise.reps > 1:
+        speech.say(prompts.pick("rep_label", n=number_word(rep)))
+    if first_of_turn or work.kind == "timed":
+        speech.say(work.cue + ".")
+    beat = work.count_every_seconds
+    first_word = prompts.pick("hold") if work.kind == "hold" else ""
+    for elapsed in range(0, exercise.hold_seconds, beat):
+        # Hold counts say the second starting now ("hold, two, three"); timed counts say the seconds gone.
+        word = first_word if elapsed == 0 else number_word(elapsed + 1 if work.kind == "hold" else elapsed)
+        speech.say(word).pause(beat)
+    if work.release:
+        speech.say(work.release + ".")
+    if work.kind == "hold" and rep < exercise.reps:
+        speech.pause(RELAX_BETWEEN_REPS_SECONDS * NORMAL_PACE / pace)
+
+
+def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
+              pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False) -> Turn:
+    """Fit as many whole blocks as one turn allows, then close with the right question.
+
+    The set-up cue comes first unless the user was already `briefed`. When the cue and the first
+    block do not fit together, the cue is a turn of its own ("Ready?"), so the block stays whole.
+    A block too long for one turn on its own is split between reps. At least one unit is voiced.
+    """
+    exercise = catalog.get(position.exercise_id)
+    opening = Speech(pace)
+    if lead_in:
+        opening.extend(lead_in)
+    if not position.is_exercise_start() or briefed:
+        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening)
+    intro = exercise_intro(exercise, prompts)
+    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro))
+    if _ends_between_blocks(turn) or not _ends_between_blocks(
+            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening))):
+        return turn
+    speech = opening.extend(intro).say(prompts.pick("ask_ready"))
+    return Turn(speech, position, position, None, prompts.pick("reprompt_continue"), ends_session=False)
+
+
+def _ends_between_blocks(turn: Turn) -> bool:
+    return turn.end is None or turn.end.rep == 1
+
+
+def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
+               pace: int, body: Speech) -> Turn:
+    """Greedily add counted units after `body` while the closed turn still fits."""
+    best: Turn | None = None
+    for block in blocks_from(exercise, position):
+        units = count_block(exercise, block, prompts, pace)
+        for i, unit in enumerate(units):
+            body.extend(unit)
+            done_block = i == len(units) - 1
+            if not done_block and block != position:
+                continue  # ending between reps is allowed only inside the turn's first block
+            end = next_block(exercise, block) if done_block else Position(block.exercise_id, block.set, block.side, block.rep + i + 1)
+            turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body))
+            if not turn.speech.fits_one_turn():
+                return best or turn  # a single unit always fits; `or turn` only guards bad data
+            best = turn
+    assert best is not None
+    return best
+
+
+def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
+           mode: Mode, speech: Speech) -> Turn:
+    """Add the closing words: the next question, or the end of the exercise or routine."""
+    if end is not None:
+        if end.rep > 1:
+            question = prompts.pick("ask_continue")
+        elif end.side != 0 or (end.set == 1 and exercise.sides):
+            question = prompts.pick("ask_next_side", side=exercise.sides[end.side])
+        else:
+            question = prompts.pick("ask_next_set", n=number_word(end.set))
+        speech.say(question)
+        return Turn(speech, start, end, None, prompts.pick("reprompt_continue"), ends_session=False)
+    speech.say(prompts.pick("exercise_done", name=exercise.name))
+    following = catalog.after(exercise.id)
+    if following is None:
+        speech.say(prompts.pick("routine_done" if mode is Mode.ROUTINE else "last_exercise_done"))
+        return Turn(speech, start, None, None, "", ends_session=True)
+    speech.say(prompts.pick("ask_next_exercise", name=following.name))
+    return Turn(speech, start, None, following, prompts.pick("reprompt_continue"), ends_session=False)
+
+
+def spoken_list(items: tuple[str, ...] | list[str]) -> str:
+    """Join items for speech: "a", "a and b", "a, b, and c"."""
+    items = list(items)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def estimate_exercise_seconds(catalog: Catalog, prompts: Prompts, exercise: Exercise, pace: int = NORMAL_PACE) -> float:
+    """How long an exercise takes from its set-up cue to its last rep, by planning every turn."""
+    total, position, briefed = 0.0, Position(exercise.id), False
+    while True:
+        turn = plan_turn(catalog, prompts, position, Mode.SINGLE, pace, briefed=briefed)
+        total += turn.speech.estimated_seconds()
+        if turn.end is None:
+            return total
+        position, briefed = turn.end, True

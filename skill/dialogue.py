@@ -1,0 +1,307 @@
+"""What Foot Coach answers to each thing a user can say, given where they are.
+
+Plain Python with no Alexa imports: each method takes the conversation's `Context` and returns a
+`Reply` (speech, reprompt, whether the session ends, and the new state). Handlers only translate
+Alexa requests into these calls, so the whole conversation can be tested without the SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from skill import routine
+from skill.coach import NORMAL_PACE, Turn, estimate_exercise_seconds, plan_turn
+from skill.content import Catalog, Exercise
+from skill.content.prompts import Prompts
+from skill.routine import Mode, Phase, Workout, describe_place
+from skill.speech.ssml import Speech, parse_ssml
+from skill.speech.words import duration_words
+from skill.state import MAX_PACE, MIN_PACE, SessionState, UserProgress
+
+PACE_STEP = 15
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a reply depends on: session state, stored progress, and the request time."""
+
+    state: SessionState
+    progress: UserProgress
+    now: float  # request timestamp, seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One response: what to say, the reprompt ("" for none), and the state afterwards."""
+
+    speech: Speech
+    reprompt: str
+    ends_session: bool
+    state: SessionState
+    progress: UserProgress
+    finished_routine: bool = False
+
+
+class Dialogue:
+    """The conversation: one method per user action."""
+
+    def __init__(self, catalog: Catalog, prompts: Prompts) -> None:
+        self.catalog = catalog
+        self.prompts = prompts
+
+    # -- opening -----------------------------------------------------------------------------
+    def launch(self, ctx: Context) -> Reply:
+        """"Alexa, open foot coach": welcome, and offer to resume or to start."""
+        progress = ctx.progress
+        if progress.place is not None:
+            workout = Workout(Phase.OFFERED_RESUME, progress.mode, progress.place)
+            text = self.prompts.pick("welcome_back_resume", place=describe_place(self.catalog, progress.place))
+            return self._ask(ctx, Speech(ctx.state.pace).say(text), ctx.state.with_workout(workout))
+        speech = Speech(ctx.state.pace)
+        if progress.heard_safety:
+            speech.say(self.prompts.pick("welcome_back"))
+        else:
+            speech.say(self.prompts.pick("welcome_new")).say(self.prompts.pick("safety_first_use"))
+            speech.say(self.prompts.pick("ask_start"))
+            progress = replace(progress, heard_safety=True)
+        state = ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE))
+        return self._ask(replace(ctx, progress=progress), speech, state, reprompt_key="ask_start")
+
+    # -- starting ------------------------------------------------------------------------------
+    def start_routine(self, ctx: Context) -> Reply:
+        """Start the whole routine from the warm-up."""
+        return self._counted(ctx, routine.start(self.catalog), briefed=False)
+
+    def start_exercise(self, ctx: Context, exercise: Exercise | None, heard: str | None) -> Reply:
+        """Start one exercise by name; an unknown name gets the list of what we have."""
+        if exercise is None:
+            return self.unknown_exercise(ctx, heard)
+        return self._counted(ctx, routine.start(self.catalog, exercise.id), briefed=False)
+
+    def unknown_exercise(self, ctx: Context, heard: str | None) -> Reply:
+        """Say we don't know that exercise and list the ones we do; the session stays open."""
+        names = self.catalog.names_list()
+        text = (self.prompts.pick("unknown_exercise_heard", heard=heard, names=names) if heard
+                else self.prompts.pick("unknown_exercise", names=names))
+        workout = ctx.state.workout
+        if not workout.in_workout():
+            workout = Workout.idle(Phase.IDLE)
+        return self._ask(ctx, Speech(ctx.state.pace).say(text), ctx.state.with_workout(workout))
+
+    # -- moving through a workout ------------------------------------------------------------------
+    def yes(self, ctx: Context) -> Reply:
+        """"Yes" means whatever the last question offered."""
+        phase = ctx.state.workout.phase
+        if phase is Phase.OFFERED_ROUTINE:
+            return self.start_routine(ctx)
+        if phase in (Phase.OFFERED_RESUME, Phase.PAUSED):
+            return self.resume(ctx)
+        if phase is Phase.ACTIVE:
+            return self.carry_on(ctx)
+        return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("ask_start")),
+                         ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+
+    def no(self, ctx: Context) -> Reply:
+        """"No": decline the offer; in a workout, take a break without losing the place."""
+        phase = ctx.state.workout.phase
+        if phase is Phase.OFFERED_RESUME:
+            return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("offer_routine")),
+                             ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+        if phase in (Phase.ACTIVE, Phase.PAUSED):
+            return self.pause(ctx, interrupted=False)  # "no" answers our question, so the turn was heard
+        return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("idle_options")),
+                         ctx.state.with_workout(Workout.idle()))
+
+    def carry_on(self, ctx: Context) -> Reply:
+        """Voice the next counted turn from the current position."""
+        if not ctx.state.workout.in_workout():
+            return self.yes(ctx)
+        return self._counted(ctx, routine.resume(ctx.state.workout), briefed=ctx.state.briefed)
+
+    def next(self, ctx: Context) -> Reply:
+        """"Next": start the upcoming exercise, or skip the rest of the current one."""
+        workout = ctx.state.workout
+        if not workout.in_workout():
+            return self.yes(ctx)
+        assert workout.position is not None
+        if workout.position.is_exercise_start() and not ctx.state.briefed:
+            return self.carry_on(ctx)
+        skipped = self.catalog.get(workout.position.exercise_id)
+        lead = Speech().say(self.prompts.pick("skipped", name=skipped.name))
+        moved = routine.skip(self.catalog, workout)
+        if moved.position is None:
+            return self._finish(ctx, lead, workout.mode)
+        return self._counted(ctx, moved, briefed=False, lead_in=lead)
+
+    def start_over(self, ctx: Context) -> Reply:
+        """Restart the current exercise from its set-up cue."""
+        workout = ctx.state.workout
+        if not workout.in_workout():
+            return self.start_routine(ctx)
+        assert workout.position is not None
+        lead = Speech().say(self.prompts.pick("starting_over", name=self.catalog.get(workout.position.exercise_id).name))
+        return self._counted(ctx, routine.start_over(self.catalog, workout), briefed=False, lead_in=lead)
+
+    def pause(self, ctx: Context, interrupted: bool | None = None) -> Reply:
+        """Remember the exact place; rewind a turn that the user cut short.
+
+        Unless told, a pause counts as interrupting when it arrives before the last counted turn
+        could have finished playing; the estimate is generous, so doubt rewinds, never skips.
+        """
+        workout = ctx.state.workout
+        if not workout.in_workout():
+            return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")),
+                             ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+        paused = routine.pause(workout, interrupted=self._interrupted(ctx) if interrupted is None else interrupted)
+        assert paused.position is not None
+        text = self.prompts.pick("paused", place=describe_place(self.catalog, paused.position))
+        return self._ask(replace(ctx, progress=replace(ctx.progress, place=paused.position)),
+                         Speech(ctx.state.pace).say(text), ctx.state.with_workout(paused), reprompt_key="paused_reprompt")
+
+    def resume(self, ctx: Context) -> Reply:
+        """Continue exactly where the user paused or stopped last time."""
+        workout = ctx.state.workout
+        if not workout.in_workout():
+            return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")),
+                             ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+        assert workout.position is not None
+        lead = Speech().say(self.prompts.pick("resuming_at", place=describe_place(self.catalog, workout.position)))
+        briefed = ctx.state.briefed and workout.phase is not Phase.OFFERED_RESUME
+        return self._counted(ctx, routine.resume(workout), briefed=briefed, lead_in=lead)
+
+    def repeat(self, ctx: Context) -> Reply:
+        """Say the last response again, count included; the place does not change."""
+        try:
+            speech = parse_ssml(ctx.state.last_ssml)
+        except ValueError:
+            return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_to_repeat")),
+                             ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE))
+                             if not ctx.state.workout.in_workout() else ctx.state)
+        return Reply(speech, ctx.state.last_reprompt, False, ctx.state, ctx.progress)
+
+    def change_pace(self, ctx: Context, direction: str) -> Reply:
+        """"Slower" / "faster" / "normal speed": change the counting pace, apply it from the next count."""
+        current = ctx.state.pace
+        target = {"slower": current - PACE_STEP, "faster": current + PACE_STEP}.get(direction, NORMAL_PACE)
+        target = min(MAX_PACE, max(MIN_PACE, target))
+        key = {"slower": "pace_slower", "faster": "pace_faster"}.get(direction, "pace_normal")
+        if target == current and direction in ("slower", "faster"):
+            text = self.prompts.pick("pace_limit", direction="slow" if direction == "slower" else "fast")
+        else:
+            text = self.prompts.pick(key)
+        workout = ctx.state.workout
+        if workout.phase is Phase.ACTIVE and self._interrupted(ctx) and workout.turn_start:
+            workout = replace(workout, position=workout.turn_start)  # redo the cut-off part at the new pace
+        state = replace(ctx.state, pace=target, workout=workout)
+        speech = Speech(target).say(text)
+        if workout.in_workout():
+            speech.say(self.prompts.pick("ask_continue"))
+            return self._ask(replace(ctx, progress=replace(ctx.progress, pace=target)), speech, state)
+        return self._ask(replace(ctx, progress=replace(ctx.progress, pace=target)), speech.say(self.prompts.pick("ask_start")),
+                         state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+
+    # -- information -----------------------------------------------------------------------------
+    def whats_next(self, ctx: Context) -> Reply:
+        """Name the next exercise and about how long it takes, without starting it."""
+        workout, pace = ctx.state.workout, ctx.state.pace
+        if not workout.in_workout():
+            first = self.catalog.exercises[0]
+            total = sum(estimate_exercise_seconds(self.catalog, self.prompts, e, pace) for e in self.catalog.exercises)
+            text = self.prompts.pick("whats_next_idle", name=first.name, duration=duration_words(total))
+            return self._ask(ctx, Speech(pace).say(text), ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+        assert workout.position is not None
+        current = self.catalog.get(workout.position.exercise_id)
+        upcoming = current if workout.position.is_exercise_start() and not ctx.state.briefed else self.catalog.after(current.id)
+        if upcoming is None:
+            upcoming, key = current, "whats_next_none"
+        else:
+            key = "whats_next" if self.catalog.after(upcoming.id) is not None or upcoming is not current else "whats_next_none"
+        duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, upcoming, pace))
+        return self._ask(ctx, Speech(pace).say(self.prompts.pick(key, name=upcoming.name, duration=duration)), ctx.state)
+
+    def instructions(self, ctx: Context, exercise: Exercise | None) -> Reply:
+        """The detailed how-to for the named or current exercise."""
+        workout = ctx.state.workout
+        if exercise is None and workout.position is not None:
+            exercise = self.catalog.get(workout.position.exercise_id)
+        if exercise is None:
+            text = self.prompts.pick("instructions_idle", names=self.catalog.names_list())
+            return self._ask(ctx, Speech(ctx.state.pace).say(text), ctx.state)
+        speech = Speech(ctx.state.pace).say(self.prompts.pick(
+            "instructions", name=exercise.name, position=exercise.position, steps=" ".join(exercise.steps)))
+        for caution in exercise.cautions:
+            speech.say(caution)
+        state = ctx.state
+        if workout.position is None or workout.position.exercise_id != exercise.id:
+            state = ctx.state.with_workout(routine.start(self.catalog, exercise.id), briefed=False)
+        return self._ask(ctx, speech.say(self.prompts.pick("ask_ready")), state)
+
+    def help(self, ctx: Context) -> Reply:
+        """What the user can say right now."""
+        workout = ctx.state.workout
+        if workout.phase is Phase.PAUSED and workout.position:
+            text = self.prompts.pick("help_paused", place=describe_place(self.catalog, workout.position))
+        elif workout.in_workout() and workout.position:
+            text = self.prompts.pick("help_workout", name=self.catalog.get(workout.position.exercise_id).name)
+        else:
+            text = self.prompts.pick("help_idle", names=self.catalog.names_list())
+            workout = Workout.idle(Phase.OFFERED_ROUTINE)
+        return self._ask(ctx, Speech(ctx.state.pace).say(text), ctx.state.with_workout(workout))
+
+    def fallback(self, ctx: Context) -> Reply:
+        """Something we did not understand: say so, then say what works here."""
+        reply = self.help(ctx)
+        speech = Speech(ctx.state.pace).say(self.prompts.pick("fallback")).extend(reply.speech)
+        return replace(reply, speech=speech, state=replace(reply.state, last_ssml=speech.to_ssml()))
+
+    def stop(self, ctx: Context) -> Reply:
+        """Stop or cancel: a short goodbye; the place is kept for next time."""
+        speech = Speech(ctx.state.pace)
+        if ctx.state.workout.in_workout():
+            speech.say(self.prompts.pick("goodbye_saved"))
+        else:
+            speech.say(self.prompts.pick("goodbye"))
+        return Reply(speech, "", True, ctx.state, ctx.progress)
+
+    # -- building replies --------------------------------------------------------------------------
+    def _counted(self, ctx: Context, workout: Workout, *, briefed: bool, lead_in: Speech | None = None) -> Reply:
+        """Voice the next counted turn and move the workout past it."""
+        assert workout.position is not None
+        lead = Speech()
+        if not ctx.progress.heard_safety:
+            lead.say(self.prompts.pick("safety_first_use"))
+        if lead_in:
+            lead.extend(lead_in)
+        turn: Turn = plan_turn(self.catalog, self.prompts, workout.position, workout.mode, ctx.state.pace, lead, briefed)
+        moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
+        state = replace(ctx.state, workout=moved, briefed=turn.end is not None,
+                        turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(),
+                        last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt)
+        progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
+        finished = turn.end is None and turn.next_exercise is None and workout.mode is Mode.ROUTINE
+        return Reply(turn.speech, turn.reprompt, turn.ends_session, state, progress, finished_routine=finished)
+
+    def _finish(self, ctx: Context, lead: Speech, mode: Mode) -> Reply:
+        """The last exercise was skipped: close the workout."""
+        speech = Speech(ctx.state.pace).extend(lead).say(
+            self.prompts.pick("routine_done" if mode is Mode.ROUTINE else "last_exercise_done"))
+        return Reply(speech, "", True, ctx.state.with_workout(Workout.idle(), briefed=False),
+                     replace(ctx.progress, place=None), finished_routine=mode is Mode.ROUTINE)
+
+    def _ask(self, ctx: Context, speech: Speech, state: SessionState, *, reprompt_key: str | None = None) -> Reply:
+        """A reply that keeps the mic open; the reprompt is the help for where the user now is."""
+        reprompt = self.prompts.pick(reprompt_key) if reprompt_key else self._reprompt_for(state)
+        state = replace(state, last_ssml=speech.to_ssml(), last_reprompt=reprompt)
+        return Reply(speech, reprompt, False, state, ctx.progress)
+
+    def _reprompt_for(self, state: SessionState) -> str:
+        phase = state.workout.phase
+        if phase is Phase.PAUSED:
+            return self.prompts.pick("paused_reprompt")
+        if phase in (Phase.ACTIVE, Phase.OFFERED_RESUME):
+            return self.prompts.pick("reprompt_continue")
+        return self.prompts.pick("ask_start")
+
+    def _interrupted(self, ctx: Context) -> bool:
+        """True when this request arrived before the last counted turn could have finished playing."""
+        return ctx.state.turn_at > 0 and ctx.now < ctx.state.turn_at + ctx.state.turn_seconds

@@ -1,0 +1,109 @@
+"""The one place where an Alexa request becomes a `Context` and a `Reply` becomes a response."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.exceptions import PersistenceException
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_slot, is_intent_name
+from ask_sdk_model import Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from skill.content import Catalog, Exercise
+from skill.dialogue import Context, Dialogue, Reply
+from skill.routine import Phase, Workout
+from skill.speech.ssml import Speech
+from skill.state import SessionState, UserProgress
+
+log = logging.getLogger(__name__)
+
+
+class DialogueHandler(AbstractRequestHandler):
+    """Base for handlers: match `intent_names`, build the Context, call `respond`, render, save."""
+
+    intent_names: tuple[str, ...] = ()
+
+    def __init__(self, dialogue: Dialogue, store: AbstractPersistenceAdapter) -> None:
+        self.dialogue = dialogue
+        self.store = store
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(name)(handler_input) for name in self.intent_names)
+
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        """Decide the reply; subclasses call one Dialogue method."""
+        raise NotImplementedError
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        ctx = load_context(handler_input, self.store, self.dialogue.catalog)
+        reply = self.respond(ctx, handler_input)
+        return render(handler_input, self.store, ctx, reply)
+
+
+def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter, catalog: Catalog) -> Context:
+    """Read session state (validated) and stored progress; storage faults degrade to defaults."""
+    envelope = handler_input.request_envelope
+    try:
+        stored = store.get_attributes(request_envelope=envelope)
+    except PersistenceException:
+        log.warning("progress could not be loaded; continuing from the session", exc_info=True)
+        stored = {}
+    progress = UserProgress.from_dict(stored, catalog)
+    state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, catalog)
+    if state is None:
+        # A new session (or attributes that did not validate): the stored progress decides.
+        workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
+                   else Workout.idle())
+        state = SessionState(workout=workout, pace=progress.pace)
+    return Context(state, progress, request_time(envelope.request.timestamp))
+
+
+def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
+    """Turn a Reply into the SDK response, keep the session state, and save changed progress."""
+    handler_input.attributes_manager.session_attributes = reply.state.to_dict()
+    if reply.progress != ctx.progress:
+        save_progress(store, handler_input, reply.progress)
+    builder = handler_input.response_builder.speak(reply.speech.to_ssml())
+    if reply.reprompt:
+        builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
+    return builder.set_should_end_session(reply.ends_session).response
+
+
+def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress) -> None:
+    """Write progress atomically, merged over what is stored; a storage fault is logged, not spoken.
+
+    The session attributes still carry the place, so the next turn saves it again once storage
+    is back.
+    """
+    try:
+        store.update_attributes(handler_input.request_envelope, progress.merge_into)
+    except PersistenceException:
+        log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
+
+
+def request_time(timestamp: Any) -> float:
+    """The request timestamp as epoch seconds (the SDK gives a datetime; tolerate a missing one)."""
+    if isinstance(timestamp, datetime):
+        moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    return datetime.now(timezone.utc).timestamp()
+
+
+def slot_exercise(handler_input: HandlerInput, catalog: Catalog, slot_name: str = "exercise") -> tuple[Exercise | None, str | None]:
+    """Resolve the exercise slot: the entity-resolution id first, then the words heard; (None, heard) if unknown."""
+    slot = get_slot(handler_input, slot_name)
+    if slot is None or not slot.value:
+        return None, None
+    for authority in (slot.resolutions.resolutions_per_authority or []) if slot.resolutions else []:
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and authority.values:
+            try:
+                return catalog.get(authority.values[0].value.id), slot.value
+            except KeyError:
+                break
+    return catalog.find(slot.value), slot.value
+

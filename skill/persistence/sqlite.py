@@ -1,0 +1,111 @@
+"""SQLite backend: one connection per thread, WAL, and BEGIN IMMEDIATE so concurrent workers queue, not fail."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ask_sdk_core.exceptions import PersistenceException
+
+from skill.persistence import DEFAULT_TABLE, Cursor, Dialect, SqlStore
+from skill.persistence.keys import KeyFunction, user_key
+
+
+class SqliteStore(SqlStore):
+    """Store user attributes in one SQLite file, safe for several threads and processes."""
+
+    # No FOR UPDATE in SQLite: BEGIN IMMEDIATE already holds the only write lock.
+    dialect = Dialect(param="?", json_in="?", json_out="attributes", lock_row="")
+    schema_file = "schema.sqlite.sql"
+    migrations = {
+        # SQLite cannot ADD COLUMN with a non-constant default, so add a constant one and backfill.
+        2: ("ALTER TABLE {table} ADD COLUMN updated_at TEXT NOT NULL DEFAULT '1970-01-01 00:00:00'",
+            "UPDATE {table} SET updated_at = CURRENT_TIMESTAMP"),
+    }
+    storage_errors = (sqlite3.Error, OSError)
+
+    def __init__(self, path: str | os.PathLike[str], *, table: str = DEFAULT_TABLE,
+                 key_fn: KeyFunction = user_key, busy_timeout: float = 5.0) -> None:
+        super().__init__(table=table, key_fn=key_fn)
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[tuple[int, sqlite3.Connection]] = []
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r}, table={self.table!r})"
+
+    def _connection(self) -> sqlite3.Connection:
+        """Return this thread's connection, opening (and creating the folder) on first use."""
+        if self._closed:
+            raise PersistenceException(f"{self!r} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        # A connection must not cross fork(): a forked worker opens its own.
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves. check_same_thread=False only so that
+        # close() may close every thread's connection; each is otherwise used by its own thread.
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                # WAL lets readers run while one writer commits; the mode is stored in the file.
+                conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL never corrupts; a power cut may lose only the last commits.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            if self._closed:
+                conn.close()
+                raise PersistenceException(f"{self!r} is closed")
+            self._connections.append((os.getpid(), conn))
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool, commit: bool = True,
+                     wait: float | None = None) -> Iterator[Cursor]:
+        # ``wait`` is not used: busy_timeout already bounds how long a writer queues for the lock.
+        conn = self._connection()
+        cur = conn.cursor()
+        try:
+            # IMMEDIATE takes the write lock up front, so a writer waits (busy_timeout) at BEGIN
+            # instead of failing with "database is locked" when upgrading a read snapshot later.
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            cur.close()
+
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
+
+    def _probe(self, cur: Cursor) -> None:
+        # BEGIN IMMEDIATE succeeds even on a read-only file; only a real write shows it (rolled back).
+        cur.execute("PRAGMA user_version")
+        cur.execute(f"PRAGMA user_version = {int(cur.fetchone()[0])}")
+
+    def close(self) -> None:
+        """Close every thread's connection; later operations raise PersistenceException."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for pid, conn in connections:
+            if pid == os.getpid():
+                conn.close()
+

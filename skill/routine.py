@@ -1,0 +1,156 @@
+"""The routine engine: where the user is in a workout and how each command moves them.
+
+Plain Python with no Alexa imports. A workout is a walk through blocks: one block is one set on one
+side of one exercise. Turns end at block boundaries (or, for a block too long for one turn, at a rep
+boundary), so nobody is ever cut off mid-rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from skill.content import Catalog, Exercise
+from skill.speech.words import number_word
+
+
+class Phase(StrEnum):
+    """What the skill last asked, which decides what "yes" and "resume" mean."""
+
+    IDLE = "idle"                      # no workout; nothing pending
+    OFFERED_ROUTINE = "offered_routine"  # asked "shall we start the routine?"
+    OFFERED_RESUME = "offered_resume"    # asked "shall we carry on where you stopped?"
+    ACTIVE = "active"                  # in a workout, asked "ready for the next part?"
+    PAUSED = "paused"                  # the user paused; resume continues at the exact place
+
+
+class Mode(StrEnum):
+    """Whether the user asked for the whole routine or a single exercise."""
+
+    ROUTINE = "routine"
+    SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class Position:
+    """The next thing to do: an exercise, its set and side, and the first rep still to do."""
+
+    exercise_id: str
+    set: int = 1
+    side: int = 0
+    rep: int = 1
+
+    def is_exercise_start(self) -> bool:
+        """True at the very start of an exercise (before its set-up cue)."""
+        return (self.set, self.side, self.rep) == (1, 0, 1)
+
+    def block_start(self) -> Position:
+        """The start of this position's block (used to rewind an interrupted turn)."""
+        return replace(self, rep=1)
+
+    def is_valid_for(self, exercise: Exercise) -> bool:
+        """True when set, side and rep all exist in this exercise."""
+        return (1 <= self.set <= exercise.sets and 0 <= self.side < exercise.side_count
+                and 1 <= self.rep <= exercise.units_per_block)
+
+
+def first_position(exercise: Exercise) -> Position:
+    """Where an exercise starts."""
+    return Position(exercise.id)
+
+
+def next_block(exercise: Exercise, position: Position) -> Position | None:
+    """The block after the one at `position`, or None when the exercise is finished."""
+    if position.side + 1 < exercise.side_count:
+        return Position(exercise.id, position.set, position.side + 1)
+    if position.set < exercise.sets:
+        return Position(exercise.id, position.set + 1, 0)
+    return None
+
+
+def blocks_from(exercise: Exercise, position: Position) -> list[Position]:
+    """Every block still to do in this exercise, starting with the one at `position`."""
+    out: list[Position] = []
+    current: Position | None = position
+    while current is not None:
+        out.append(current)
+        current = next_block(exercise, current)
+    return out
+
+
+def describe_place(catalog: Catalog, position: Position) -> str:
+    """Say where a position is: "ankle circles, left leg", "toe walking, set three"."""
+    exercise = catalog.get(position.exercise_id)
+    parts = [exercise.name]
+    if exercise.sides:
+        parts.append(exercise.sides[position.side])
+    if exercise.sets > 1:
+        parts.append(f"set {number_word(position.set)}")
+    if position.rep > 1:
+        parts.append(f"rep {number_word(position.rep)}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Workout:
+    """A workout in progress: mode, the next position, and what the skill last asked."""
+
+    phase: Phase
+    mode: Mode
+    position: Position | None = None
+    turn_start: Position | None = None  # where the last counted turn began (for repeat and pause)
+
+    @classmethod
+    def idle(cls, phase: Phase = Phase.IDLE) -> Workout:
+        """No workout yet."""
+        return cls(phase, Mode.ROUTINE)
+
+    def in_workout(self) -> bool:
+        """True while there is a place to continue from."""
+        return self.position is not None and self.phase in (Phase.ACTIVE, Phase.PAUSED, Phase.OFFERED_RESUME)
+
+
+def start(catalog: Catalog, exercise_id: str | None = None) -> Workout:
+    """Start the whole routine (no id) or a single exercise."""
+    if exercise_id is None:
+        return Workout(Phase.ACTIVE, Mode.ROUTINE, first_position(catalog.exercises[0]))
+    return Workout(Phase.ACTIVE, Mode.SINGLE, first_position(catalog.get(exercise_id)))
+
+
+def after_turn(catalog: Catalog, workout: Workout, turn_start: Position, turn_end: Position | None) -> Workout:
+    """Move past a counted turn; at the end of an exercise, on to the next one (or finished)."""
+    if turn_end is not None:
+        return Workout(Phase.ACTIVE, workout.mode, turn_end, turn_start)
+    following = catalog.after(turn_start.exercise_id)
+    if following is None:
+        return Workout(Phase.IDLE, workout.mode, None, turn_start)
+    return Workout(Phase.ACTIVE, workout.mode, first_position(following), turn_start)
+
+
+def skip(catalog: Catalog, workout: Workout) -> Workout:
+    """Skip the rest of the current exercise; None position when it was the last."""
+    assert workout.position is not None
+    following = catalog.after(workout.position.exercise_id)
+    if following is None:
+        return Workout(Phase.IDLE, workout.mode, None, None)
+    return Workout(Phase.ACTIVE, workout.mode, first_position(following), None)
+
+
+def start_over(catalog: Catalog, workout: Workout) -> Workout:
+    """Go back to the beginning of the current exercise."""
+    assert workout.position is not None
+    return Workout(Phase.ACTIVE, workout.mode, first_position(catalog.get(workout.position.exercise_id)), None)
+
+
+def pause(workout: Workout, interrupted: bool) -> Workout:
+    """Pause; if the user cut the last counted turn short, rewind to where that turn began.
+
+    Rewinding never moves forward: the user repeats at most part of a turn, never misses reps.
+    """
+    position = workout.turn_start if interrupted and workout.turn_start else workout.position
+    return Workout(Phase.PAUSED, workout.mode, position, None)
+
+
+def resume(workout: Workout) -> Workout:
+    """Leave the paused (or offered) state; the next turn continues from the stored position."""
+    return replace(workout, phase=Phase.ACTIVE)

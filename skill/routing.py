@@ -1,0 +1,47 @@
+"""The routing table: every handler, in priority order. The first whose can_handle() is true wins."""
+
+from __future__ import annotations
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from skill.content import Catalog
+from skill.content.prompts import Prompts
+from skill.dialogue import Dialogue
+from skill.handlers import builtin, launch, workout
+from skill.handlers.errors import UnexpectedErrorHandler
+
+INTENT_HANDLERS = (
+    launch.LaunchRequestHandler,
+    workout.StartRoutineIntentHandler,
+    workout.StartExerciseIntentHandler,
+    workout.InstructionsIntentHandler,
+    workout.WhatsNextIntentHandler,
+    workout.NextIntentHandler,
+    workout.ContinueIntentHandler,
+    workout.PauseIntentHandler,
+    workout.ResumeIntentHandler,
+    workout.RepeatIntentHandler,
+    workout.StartOverIntentHandler,
+    workout.PaceIntentHandler,
+    builtin.YesIntentHandler,
+    builtin.NoIntentHandler,
+    builtin.HelpIntentHandler,
+    builtin.StopOrCancelIntentHandler,
+    builtin.FallbackIntentHandler,  # last intent handler: catches every intent not listed above
+)
+
+
+def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter, catalog: Catalog,
+                prompts: Prompts) -> CustomSkill:
+    """Register handlers in priority order, plus the exception handlers (catch-all last)."""
+    builder = CustomSkillBuilder(persistence_adapter=store)
+    builder.skill_id = skill_id  # the SDK checks the application id only when it is set here
+    dialogue = Dialogue(catalog, prompts)
+    for handler in INTENT_HANDLERS:
+        builder.add_request_handler(handler(dialogue, store))
+    builder.add_request_handler(builtin.SessionEndedRequestHandler())
+    builder.add_request_handler(builtin.UnservedRequestHandler())
+    builder.add_exception_handler(UnexpectedErrorHandler(prompts))
+    return builder.create()

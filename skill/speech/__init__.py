@@ -1,0 +1,1 @@
+"""Everything that turns words and pauses into what Alexa speaks."""

@@ -1,0 +1,123 @@
+"""Typed state with one owner: the session's workout and the user's stored progress.
+
+Session attributes come back from the device and can be tampered with, and stored progress may come
+from an older version, so both are validated against the catalog on the way in. Anything that does
+not check out is dropped (the user's stored progress then decides), never trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from skill.coach import NORMAL_PACE
+from skill.content import Catalog
+from skill.routine import Mode, Phase, Position, Workout
+
+SCHEMA = 1
+MIN_PACE, MAX_PACE = 70, 130   # counting cadence and speaking rate bounds, in percent
+MAX_REPLAY_CHARS = 8_000       # one response's SSML; anything longer was not ours
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What this session needs between turns (kept in session attributes)."""
+
+    workout: Workout = field(default_factory=Workout.idle)
+    briefed: bool = False          # the current exercise's set-up cue has been given
+    pace: int = NORMAL_PACE
+    last_ssml: str = ""            # the last response, for "repeat"
+    last_reprompt: str = ""
+    turn_at: float = 0.0           # request time (epoch s) of the last counted turn
+    turn_seconds: float = 0.0      # its estimated length, to tell "pause" mid-turn from after it
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for session attributes."""
+        w = self.workout
+        return {
+            "schema": SCHEMA, "phase": w.phase.value, "mode": w.mode.value,
+            "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
+            "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
+            "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, catalog: Catalog) -> SessionState | None:
+        """Parse session attributes; None when absent or not trustworthy."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            return None
+        try:
+            phase, mode = Phase(data["phase"]), Mode(data["mode"])
+            position = position_from(data.get("position"), catalog)
+            turn_start = position_from(data.get("turn_start"), catalog)
+            pace = clamp_pace(data.get("pace", NORMAL_PACE))
+            last_ssml, last_reprompt = str(data.get("last_ssml", "")), str(data.get("last_reprompt", ""))
+            turn_at, turn_seconds = float(data.get("turn_at", 0)), float(data.get("turn_seconds", 0))
+        except (KeyError, ValueError, TypeError):
+            return None
+        if phase in (Phase.ACTIVE, Phase.PAUSED, Phase.OFFERED_RESUME) and position is None:
+            return None
+        if len(last_ssml) > MAX_REPLAY_CHARS:
+            last_ssml = ""
+        return cls(Workout(phase, mode, position, turn_start), data.get("briefed") is True, pace,
+                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds)
+
+    def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
+        """A copy with a new workout (and any other field changes)."""
+        return replace(self, workout=workout, **changes)
+
+
+@dataclass(frozen=True)
+class UserProgress:
+    """What is stored per user between sessions."""
+
+    place: Position | None = None   # where the user stopped, if mid-workout
+    mode: Mode = Mode.ROUTINE
+    heard_safety: bool = False      # the one-time safety sentence has been spoken
+    pace: int = NORMAL_PACE
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for the persistence adapter."""
+        return {"schema": SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
+                "heard_safety": self.heard_safety, "pace": self.pace}
+
+    @classmethod
+    def from_dict(cls, data: Any, catalog: Catalog) -> UserProgress:
+        """Parse stored attributes; unknown or broken fields fall back to defaults."""
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            mode = Mode(data.get("mode", Mode.ROUTINE))
+        except ValueError:
+            mode = Mode.ROUTINE
+        return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
+                   clamp_pace(data.get("pace", NORMAL_PACE)))
+
+    def merge_into(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """Write these fields over a stored dict, keeping fields other versions or features own."""
+        return {**stored, **self.to_dict()}
+
+
+def position_from(data: Any, catalog: Catalog) -> Position | None:
+    """A Position from a dict, or None when it names no real place in the catalog."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        position = Position(str(data["exercise_id"]), int(data["set"]), int(data["side"]), int(data["rep"]))
+        exercise = catalog.get(position.exercise_id)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return position if position.is_valid_for(exercise) else None
+
+
+def clamp_pace(value: Any) -> int:
+    """A pace within the safe bounds (a bad value gives the normal pace)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return NORMAL_PACE
+    return min(MAX_PACE, max(MIN_PACE, number))
+
+
+def _position_dict(position: Position | None) -> dict[str, Any] | None:
+    return asdict(position) if position else None

@@ -1,0 +1,390 @@
+"""The stores keep the SDK adapter contract, never lose an update, and fail as PersistenceException."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alexa_requests import PERSON_ID, USER_ID, launch, to_model
+from ask_sdk_core.exceptions import PersistenceException
+from storage_fixtures import *  # noqa: F403  (until conftest loads it with pytest_plugins)
+from storage_fixtures import drop_table, is_postgres, run_sql, table_columns
+
+from skill.persistence import META_TABLE, SCHEMA_VERSION, VERSION_KEY, SqlStore, StaleWriteError, make_store
+from skill.persistence.keys import user_key
+from skill.persistence.postgres import PostgresStore
+from skill.persistence.sqlite import SqliteStore
+
+ENV = to_model(launch())
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def increment(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Add one to the counter (the change every concurrency test applies)."""
+    attributes["count"] = attributes.get("count", 0) + 1
+    return attributes
+
+
+def test_round_trip_and_reopen(store: SqlStore, open_store: Callable[..., SqlStore]) -> None:
+    store.save_attributes(ENV, {"streak": 3, "last": "toe_press", "days": [1, 2]})
+    expected = {"streak": 3, "last": "toe_press", "days": [1, 2], VERSION_KEY: 1}
+    assert store.get_attributes(ENV) == expected
+    assert open_store().get_attributes(ENV) == expected   # a second store (another worker) sees it
+
+
+def test_unknown_user_gets_empty_dict(store: SqlStore) -> None:
+    assert store.get_attributes(to_model(launch(user_id="amzn1.ask.account.NOBODY"))) == {}
+
+
+def test_delete(store: SqlStore) -> None:
+    store.save_attributes(ENV, {"streak": 1})
+    store.delete_attributes(ENV)
+    assert store.get_attributes(ENV) == {}
+    store.delete_attributes(ENV)                  # deleting nothing is fine
+    store.save_attributes(ENV, {"streak": 0})     # and the user can start again
+    assert store.get_attributes(ENV) == {"streak": 0, VERSION_KEY: 1}
+
+
+def test_people_in_one_household_keep_separate_data(store: SqlStore) -> None:
+    anna, ben = (to_model(launch(person_id=p)) for p in (PERSON_ID, "amzn1.ask.person.BEN"))
+    store.save_attributes(anna, {"who": "anna"})
+    store.save_attributes(ben, {"who": "ben"})
+    store.save_attributes(ENV, {"who": "account"})   # no recognised voice: keyed by userId
+    assert [store.get_attributes(e)["who"] for e in (anna, ben, ENV)] == ["anna", "ben", "account"]
+
+
+def test_user_key_prefers_person_then_user() -> None:
+    assert user_key(to_model(launch(person_id=PERSON_ID))) == PERSON_ID
+    assert user_key(ENV) == USER_ID
+    anonymous = to_model(launch())
+    anonymous.context.system.user = None
+    with pytest.raises(PersistenceException, match="user id"):
+        user_key(anonymous)
+
+
+def test_stale_save_raises_and_keeps_the_winner(store: SqlStore) -> None:
+    store.save_attributes(ENV, {"count": 0})
+    mine, theirs = store.get_attributes(ENV), store.get_attributes(ENV)
+    store.save_attributes(ENV, {**theirs, "count": 5})
+    with pytest.raises(StaleWriteError) as caught:
+        store.save_attributes(ENV, {**mine, "count": 1})
+    assert isinstance(caught.value, PersistenceException)
+    assert store.get_attributes(ENV) == {"count": 5, VERSION_KEY: 2}
+    with pytest.raises(StaleWriteError):          # a second "new user" insert also loses
+        store.save_attributes(ENV, {"count": 9})
+    store.delete_attributes(ENV)
+    with pytest.raises(StaleWriteError):          # and so does a save of a row deleted meanwhile
+        store.save_attributes(ENV, {"count": 6, VERSION_KEY: 2})
+
+
+def test_saving_the_same_dict_twice_advances_its_version(store: SqlStore) -> None:
+    attributes = store.get_attributes(ENV)        # as the SDK caches it for one request
+    attributes["step"] = 1
+    store.save_attributes(ENV, attributes)
+    attributes["step"] = 2
+    store.save_attributes(ENV, attributes)
+    assert store.get_attributes(ENV) == {"step": 2, VERSION_KEY: 2} == attributes
+
+
+def test_unicode_json_is_stored_as_real_json(store: SqlStore, database_url: str) -> None:
+    value = {"name": "Zoë’s “toe” stretch ✓ 足 🦶", "nested": {"list": [1, 2.5, None, True, "<&>"]}}
+    store.save_attributes(ENV, value)
+    assert store.get_attributes(ENV) == {**value, VERSION_KEY: 1}
+    read_back = ("SELECT attributes ->> 'name', version, updated_at IS NOT NULL FROM {} WHERE key = ?"
+                 if is_postgres(database_url) else
+                 "SELECT json_extract(attributes, '$.name'), version, updated_at IS NOT NULL FROM {} WHERE key = ?")
+    assert run_sql(database_url, [(read_back.format(store.table), (USER_ID,))])[0] == [(value["name"], 1, True)]
+
+
+@pytest.mark.parametrize("bad", [{"when": object()}, {"score": float("nan")}, {VERSION_KEY: "1"}])
+def test_unstorable_attributes_raise_persistence_exception(store: SqlStore, bad: dict[str, Any]) -> None:
+    with pytest.raises(PersistenceException):
+        store.save_attributes(ENV, bad)
+
+
+def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
+                                                            open_store: Callable[..., SqlStore]) -> None:
+    other, seen = open_store(), []
+
+    def change(attributes: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(attributes))
+        if len(seen) == 1:                         # another worker writes between our read and save
+            other.update_attributes(ENV, increment)
+        return increment(attributes)
+
+    assert store.update_attributes(ENV, change) == {"count": 2, VERSION_KEY: 2}
+    assert seen == [{}, {"count": 1}]
+
+
+def test_update_attributes_gives_up_after_attempts(store: SqlStore) -> None:
+    def always_beaten(attributes: dict[str, Any]) -> dict[str, Any]:
+        store.update_attributes(ENV, increment)
+        return increment(attributes)
+
+    with pytest.raises(StaleWriteError, match="after 3 attempts"):
+        store.update_attributes(ENV, always_beaten, attempts=3)
+    assert store.get_attributes(ENV)["count"] == 3   # only the interlopers' writes landed
+
+
+def test_no_lost_updates_across_threads(store: SqlStore) -> None:
+    threads_n, per_thread = 8, 50
+    start, errors = threading.Barrier(threads_n), []
+
+    def work() -> None:
+        start.wait()
+        try:
+            for _ in range(per_thread):
+                store.update_attributes(ENV, increment)
+        except PersistenceException as err:       # reported below: an exception in a thread is silent
+            errors.append(err)
+
+    workers = [threading.Thread(target=work) for _ in range(threads_n)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+    assert store.get_attributes(ENV)["count"] == threads_n * per_thread
+
+
+def count_in_process(database_url: str, table: str, times: int, start: Any, results: Any) -> None:
+    """Open a store of our own, wait for the others, then increment the shared counter ``times`` times."""
+    calls = 0
+
+    def counted(attributes: dict[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        return increment(attributes)
+
+    try:
+        with make_store(database_url, table=table) as own:
+            envelope = to_model(launch())
+            start.wait(timeout=30)
+            for _ in range(times):
+                own.update_attributes(envelope, counted)
+        results.put(("ok", calls))
+    except Exception as err:  # noqa: BLE001 - anything must reach the parent, not die with the child
+        results.put(("error", repr(err)))
+
+
+def test_no_lost_updates_across_processes(database_url: str, store_table: str) -> None:
+    processes_n, per_process = 4, 50
+    start, results = SPAWN.Barrier(processes_n), SPAWN.Queue()
+    processes = [SPAWN.Process(target=count_in_process,
+                               args=(database_url, store_table, per_process, start, results))
+                 for _ in range(processes_n)]
+    for process in processes:
+        process.start()                            # fresh table: the processes also race to create it
+    outcomes = [results.get(timeout=45) for _ in processes]
+    for process in processes:
+        process.join(timeout=10)
+        process.close()
+    results.close()
+    results.join_thread()
+    assert [status for status, _ in outcomes] == ["ok"] * processes_n, outcomes
+    with make_store(database_url, table=store_table) as check:
+        assert check.get_attributes(ENV)["count"] == processes_n * per_process
+
+
+def test_stores_starting_together_create_the_schema_once(open_store: Callable[..., SqlStore]) -> None:
+    stores = [open_store() for _ in range(6)]
+    start, errors = threading.Barrier(len(stores)), []
+
+    def first_use(own: SqlStore, n: int) -> None:
+        start.wait()
+        try:
+            own.save_attributes(to_model(launch(user_id=f"amzn1.ask.account.{n}")), {"n": n})
+        except PersistenceException as err:
+            errors.append(err)
+
+    workers = [threading.Thread(target=first_use, args=(s, n)) for n, s in enumerate(stores)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+
+
+V1_TABLE = {  # the table as schema v1 shipped it: no updated_at
+    "sqlite": "CREATE TABLE {} (key TEXT PRIMARY KEY, attributes TEXT NOT NULL, version INTEGER NOT NULL)",
+    "postgres": "CREATE TABLE {} (key TEXT PRIMARY KEY, attributes JSONB NOT NULL, version INTEGER NOT NULL)",
+}
+
+
+@pytest.mark.parametrize("with_meta_row", [True, False], ids=["v1", "v1-before-versioning"])
+def test_v1_store_is_upgraded_with_rows_intact(database_url: str, store_table: str, with_meta_row: bool,
+                                               open_store: Callable[..., SqlStore]) -> None:
+    backend = "postgres" if is_postgres(database_url) else "sqlite"
+    setup: list[tuple[str, tuple[Any, ...]]] = [
+        (V1_TABLE[backend].format(store_table), ()),
+        (f"INSERT INTO {store_table} VALUES (?, ?, ?)", (USER_ID, '{"streak": 4, "name": "Zoë"}', 7)),
+        (f"INSERT INTO {store_table} VALUES (?, ?, ?)", (PERSON_ID, '{"streak": 1}', 1)),
+    ]
+    if with_meta_row:
+        setup[:0] = [(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (table_name TEXT PRIMARY KEY, "
+                      "version INTEGER NOT NULL)", ()),
+                     (f"INSERT INTO {META_TABLE} VALUES (?, 1)", (store_table,))]
+    run_sql(database_url, setup)
+
+    upgraded = open_store()
+    assert upgraded.get_attributes(ENV) == {"streak": 4, "name": "Zoë", VERSION_KEY: 7}
+    assert upgraded.get_attributes(to_model(launch(person_id=PERSON_ID))) == {"streak": 1, VERSION_KEY: 1}
+    assert upgraded.update_attributes(ENV, increment)[VERSION_KEY] == 8
+    assert "updated_at" in table_columns(database_url, store_table)
+    version_query = f"SELECT version FROM {META_TABLE} WHERE table_name = ?"
+    assert run_sql(database_url, [(version_query, (store_table,))])[0] == [(SCHEMA_VERSION,)]
+    open_store().ensure_schema()                   # idempotent: opening again changes nothing
+
+    fresh = make_store(database_url, table=f"{store_table}_fresh")
+    try:
+        fresh.ensure_schema()
+        assert table_columns(database_url, fresh.table) == table_columns(database_url, store_table)
+    finally:
+        fresh.close()
+        drop_table(database_url, fresh.table)
+
+
+def test_store_newer_than_the_code_is_refused(database_url: str, store_table: str,
+                                              open_store: Callable[..., SqlStore]) -> None:
+    open_store().ensure_schema()
+    run_sql(database_url, [(f"UPDATE {META_TABLE} SET version = 99 WHERE table_name = ?", (store_table,))])
+    with pytest.raises(PersistenceException, match="newer than this code"):
+        open_store().get_attributes(ENV)
+
+
+def test_ping_and_close(store: SqlStore) -> None:
+    assert store.ping() is True
+    store.close()
+    assert store.ping() is False
+    with pytest.raises(PersistenceException):
+        store.get_attributes(ENV)
+
+
+def assert_faulty(store: SqlStore, *, reads_work: bool = False) -> None:
+    """Every operation raises PersistenceException chained to the driver's error; ping says False."""
+    assert store.ping(wait=0.5) is False
+    operations: list[Callable[[], object]] = [
+        lambda: store.save_attributes(ENV, {"count": 1}),
+        lambda: store.delete_attributes(ENV),
+        lambda: store.update_attributes(ENV, increment),
+    ]
+    if not reads_work:
+        operations.append(lambda: store.get_attributes(ENV))
+    for operation in operations:
+        with pytest.raises(PersistenceException) as caught:
+            operation()
+        assert caught.value.__cause__ is not None and not isinstance(caught.value.__cause__, PersistenceException)
+
+
+def test_sqlite_folder_that_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with SqliteStore(tmp_path / "a-file" / "store.sqlite") as broken:
+        assert_faulty(broken)
+
+
+def sqlite_fault_as_unprivileged(path: str) -> dict[str, Any]:
+    """In a child process (as nobody when run as root, since root ignores file modes), poke the store."""
+    if os.geteuid() == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+    outcome: dict[str, Any] = {}
+    with SqliteStore(path) as faulty:
+        outcome["ping"] = faulty.ping()
+        for name, operation in [("get", lambda: faulty.get_attributes(ENV)),
+                                ("save", lambda: faulty.save_attributes(ENV, {"count": 2})),
+                                ("update", lambda: faulty.update_attributes(ENV, increment))]:
+            try:
+                operation()
+                outcome[name] = "ok"
+            except PersistenceException as err:
+                outcome[name] = f"PersistenceException from {type(err.__cause__).__name__}"
+    return outcome
+
+
+@pytest.mark.parametrize("fault", ["read-only file", "read-only folder"])
+def test_sqlite_storage_faults(fault: str) -> None:
+    # tmp_path's parents are private to root, so an unprivileged child could not even reach them.
+    with tempfile.TemporaryDirectory(prefix="footcoach-") as folder:
+        path = Path(folder) / "store.sqlite"
+        os.chmod(folder, 0o777)
+        if fault == "read-only file":
+            with SqliteStore(path) as writable:
+                writable.save_attributes(ENV, {"count": 1})
+            path.chmod(0o444)
+            cause = "PersistenceException from OperationalError"   # "attempt to write a readonly database"
+            expected = {"ping": False, "get": "ok", "save": cause, "update": cause}
+        else:
+            path = Path(folder) / "sub" / "store.sqlite"
+            os.chmod(folder, 0o555)
+            cause = "PersistenceException from PermissionError"    # creating the folder
+            expected = {"ping": False, "get": cause, "save": cause, "update": cause}
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as child:
+                outcome = child.submit(sqlite_fault_as_unprivileged, str(path)).result(timeout=30)
+        finally:
+            os.chmod(folder, 0o755)
+    assert outcome == expected
+
+
+@pytest.mark.postgres
+def test_postgres_server_down_fails_fast_and_cleanly() -> None:
+    began = time.monotonic()
+    with PostgresStore("postgresql://postgres@127.0.0.1:1/test", timeout=0.5, connect_timeout=1) as down:
+        assert time.monotonic() - began < 0.5          # construction does not wait for the server
+        assert_faulty(down)
+    assert time.monotonic() - began < 6
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_recovers_from_terminated_connections(database_url: str,
+                                                       open_store: Callable[..., SqlStore]) -> None:
+    name = f"footcoach-test-{os.getpid()}-{time.monotonic_ns()}"
+    store = open_store(application_name=name, min_size=2)
+    store.save_attributes(ENV, {"count": 1})
+    terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?"
+    (killed,) = run_sql(database_url, [(terminate, (name,))])
+    assert len(killed) >= 1
+    # The pool checks each connection as it hands it out, so no request sees the dead ones.
+    assert store.update_attributes(ENV, increment) == {"count": 2, VERSION_KEY: 2}
+    assert store.ping() is True
+
+
+@pytest.mark.parametrize("url", ["sqlite:///data/progress.sqlite", "sqlite:////ABS/progress.sqlite"])
+def test_make_store_sqlite_urls(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = url.replace("/ABS", str(tmp_path / "abs"))
+    with make_store(url) as opened:
+        assert isinstance(opened, SqliteStore)
+        opened.save_attributes(ENV, {"count": 1})     # the missing folder is created
+    assert (tmp_path / ("data" if "data" in url else "abs") / "progress.sqlite").is_file()
+
+
+def test_make_store_postgres_urls_do_not_connect() -> None:
+    for url in ("postgres://u:pw@127.0.0.1:1/db", "postgresql://u@127.0.0.1:1/db"):
+        opened = make_store(url, timeout=0.1)
+        try:
+            assert isinstance(opened, PostgresStore) and "pw" not in repr(opened)
+        finally:
+            opened.close()
+
+
+@pytest.mark.parametrize("url", ["", "mysql://u:secret@host/db", "sqlite://", "sqlite:///",
+                                 "sqlite:///:memory:", "sqlite://host/x.sqlite", "/tmp/x.sqlite"])
+def test_make_store_rejects_other_urls(url: str) -> None:
+    with pytest.raises(ValueError, match="sqlite:///") as caught:
+        make_store(url)
+    assert "secret" not in str(caught.value)
+
+
+def test_table_name_must_be_a_plain_identifier(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="table name"):
+        make_store(f"sqlite:///{tmp_path / 's.sqlite'}", table="progress; DROP TABLE x")
