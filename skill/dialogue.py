@@ -211,13 +211,16 @@ class Dialogue:
             return self._ask(ctx, Speech(pace).say(text), ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
         assert workout.position is not None
         current = self.catalog.get(workout.position.exercise_id)
-        upcoming = current if workout.position.is_exercise_start() and not ctx.state.briefed else self.catalog.after(current.id)
-        if upcoming is None:
-            upcoming, key = current, "whats_next_none"
+        if workout.position.is_exercise_start() and not ctx.state.briefed:
+            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, current, pace))
+            text = self.prompts.pick("whats_next", name=current.name, duration=duration)
+        elif (following := self.catalog.after(current.id)) is None:
+            text = self.prompts.pick("whats_next_last", current=current.name.capitalize())
         else:
-            key = "whats_next" if self.catalog.after(upcoming.id) is not None or upcoming is not current else "whats_next_none"
-        duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, upcoming, pace))
-        return self._ask(ctx, Speech(pace).say(self.prompts.pick(key, name=upcoming.name, duration=duration)), ctx.state)
+            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, following, pace))
+            text = self.prompts.pick("whats_next_after_current", current=current.name, name=following.name,
+                                     duration=duration)
+        return self._ask(ctx, Speech(pace).say(text), ctx.state)
 
     def instructions(self, ctx: Context, exercise: Exercise | None) -> Reply:
         """The detailed how-to for the named or current exercise."""

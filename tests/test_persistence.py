@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from alexa_requests import PERSON_ID, USER_ID, launch, to_model
 from ask_sdk_core.exceptions import PersistenceException
-from storage_fixtures import *  # noqa: F403  (until conftest loads it with pytest_plugins)
 from storage_fixtures import drop_table, is_postgres, run_sql, table_columns
 
 from skill.persistence import META_TABLE, SCHEMA_VERSION, VERSION_KEY, SqlStore, StaleWriteError, make_store
@@ -111,27 +110,44 @@ def test_unstorable_attributes_raise_persistence_exception(store: SqlStore, bad:
 
 
 def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
-                                                            open_store: Callable[..., SqlStore]) -> None:
-    other, seen = open_store(), []
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only two writers creating the same new row can collide inside update_attributes (the read
+    # locks an existing row), so simulate the lost race at the compare-and-set itself.
+    store.save_attributes(ENV, {"count": 1})
+    real_write, seen = store._write, []
 
-    def change(attributes: dict[str, Any]) -> dict[str, Any]:
-        seen.append(dict(attributes))
-        if len(seen) == 1:                         # another worker writes between our read and save
-            other.update_attributes(ENV, increment)
-        return increment(attributes)
+    def lose_first(*args: Any) -> int:
+        if len(seen) == 1:
+            raise StaleWriteError("simulated: another worker saved first")
+        return real_write(*args)
 
-    assert store.update_attributes(ENV, change) == {"count": 2, VERSION_KEY: 2}
-    assert seen == [{}, {"count": 1}]
+    monkeypatch.setattr(store, "_write", lose_first)
+    assert store.update_attributes(ENV, lambda a: increment(seen.append(dict(a)) or a)) == \
+        {"count": 2, VERSION_KEY: 2}
+    assert seen == [{"count": 1}, {"count": 1}]     # re-read and re-applied after the rollback
 
 
-def test_update_attributes_gives_up_after_attempts(store: SqlStore) -> None:
-    def always_beaten(attributes: dict[str, Any]) -> dict[str, Any]:
-        store.update_attributes(ENV, increment)
-        return increment(attributes)
+def test_update_attributes_gives_up_after_attempts(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def always_lose(*args: Any) -> int:
+        raise StaleWriteError("simulated")
 
+    monkeypatch.setattr(store, "_write", always_lose)
+    calls = []
     with pytest.raises(StaleWriteError, match="after 3 attempts"):
-        store.update_attributes(ENV, always_beaten, attempts=3)
-    assert store.get_attributes(ENV)["count"] == 3   # only the interlopers' writes landed
+        store.update_attributes(ENV, lambda a: calls.append(1) or a, attempts=3)
+    assert len(calls) == 3 and store.get_attributes(ENV) == {}
+
+
+def test_failing_change_rolls_back_and_the_store_stays_usable(store: SqlStore) -> None:
+    store.save_attributes(ENV, {"count": 1})
+
+    def broken(attributes: dict[str, Any]) -> dict[str, Any]:
+        attributes["count"] = 99
+        raise KeyError("bug in the handler")
+
+    with pytest.raises(KeyError):
+        store.update_attributes(ENV, broken)
+    assert store.update_attributes(ENV, increment) == {"count": 2, VERSION_KEY: 2}
 
 
 def test_no_lost_updates_across_threads(store: SqlStore) -> None:

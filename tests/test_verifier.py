@@ -490,7 +490,7 @@ def test_real_request_with_one_byte_changed_is_refused(
 def _chain_cases() -> list[Any]:
     manifest = _manifest()
     if manifest is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING_FIXTURES))]
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=MISSING_FIXTURES))]
     chains = [(e["cert_chain"], e["freeze_clock_at"]) for e in manifest["requests"]]
     chains += [(e["file"], e["freeze_clock_at"]) for e in manifest["chains_without_requests"] if e["freeze_clock_at"]]
     unique = dict(chains)  # cert-4 serves two requests; one freeze time is enough

@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from signing import CHAIN_URL, NOW, CertificateAuthority, ChainServer, Leaf, new_key
 
-from skill.webservice.sdk_support import AbstractVerifier
+from skill.webservice.sdk_support import AbstractVerifier, certvalidator_is_stub
 from skill.webservice.verifier import (
     ApplicationIdVerifier,
     SignatureVerifier,
@@ -80,6 +80,11 @@ def leaf(ca: CertificateAuthority) -> Leaf:
     return ca.issue()
 
 
+@pytest.fixture(scope="module")
+def stranger() -> CertificateAuthority:
+    return CertificateAuthority("Somebody Else's Root")
+
+
 @pytest.fixture
 def server(leaf: Leaf) -> ChainServer:
     chains = ChainServer()
@@ -94,10 +99,9 @@ def skill() -> CustomSkill:
 
 @pytest.fixture
 def client(ca: CertificateAuthority, server: ChainServer, skill: CustomSkill) -> FlaskClient:
-    clock = lambda: NOW  # noqa: E731
     return make_client(skill, [
-        SignatureVerifier(trusted_roots=[ca.root], fetch=server, clock=clock),
-        TimestampVerifier(clock=clock),
+        SignatureVerifier(trusted_roots=[ca.root], fetch=server, clock=lambda: NOW),
+        TimestampVerifier(clock=lambda: NOW),
         ApplicationIdVerifier(SKILL_ID),
     ])
 
@@ -214,11 +218,6 @@ REFUSED: dict[str, Case] = {
 }
 
 
-@pytest.fixture(scope="module")
-def stranger() -> CertificateAuthority:
-    return CertificateAuthority("Somebody Else's Root")
-
-
 @pytest.mark.parametrize("case", REFUSED.values(), ids=REFUSED.keys())
 def test_unverifiable_request_gets_400(
     ca: CertificateAuthority, leaf: Leaf, stranger: CertificateAuthority, server: ChainServer,
@@ -262,7 +261,6 @@ BAD_BODIES = {
     "json-string": b'"LaunchRequest"',
     "json-null": b"null",
     "deeply-nested": b"[" * 5000 + b"]" * 5000,  # valid JSON the parser cannot follow
-    "deeply-nested-attributes": b'{"session": {"attributes": {"a": ' + b"[" * 900 + b"]" * 900 + b"}}}",
     "not-an-envelope": b'{"request": 5}',
     "unknown-request-type": b'{"version": "1.0", "request": {"type": "NoSuchRequest"}}',
 }
@@ -275,6 +273,24 @@ def test_malformed_body_gets_400(
 ) -> None:
     # Without verifiers, only the body checks and the SDK's deserialisation stand in the way.
     assert_refused(post(client if verified else make_client(skill, verifiers=[]), body))
+
+
+ODD_ENVELOPES = {
+    "version-only": raw({"version": "1.0"}),
+    "no-context": raw({k: v for k, v in launch(at=NOW).items() if k != "context"}),
+    "deep-session-attributes": raw(launch(at=NOW, session_attributes={"a": "DEEP"})).replace(
+        b'"DEEP"', b"[" * 900 + b"]" * 900
+    ),
+}
+
+
+@pytest.mark.parametrize("body", ODD_ENVELOPES.values(), ids=ODD_ENVELOPES.keys())
+def test_odd_envelopes_without_verification_never_get_500(skill: CustomSkill, body: bytes) -> None:
+    # With verification on these never reach the skill; without it they must still not crash HTTP.
+    response = post(make_client(skill, verifiers=[]), body)
+    assert response.status_code in (200, 400)
+    assert response.mimetype == "application/json"
+    assert "Traceback" not in response.get_data(as_text=True)
 
 
 def test_non_utf8_body_really_is_not_utf8() -> None:
@@ -365,4 +381,20 @@ def test_real_amazon_request_passes_through_the_webhook_byte_for_byte() -> None:
     response = post(client, body, headers)
     assert response.status_code == 200
     assert response.get_json()["response"]["outputSpeech"]["ssml"] == "<speak>hello</speak>"
-    assert_refused(post(client, body.replace(b"LaunchRequest", b"LaunchRequesT", 1), headers))
+    assert_refused(post(client, body + b" ", headers))  # still valid JSON, no longer Amazon's bytes
+
+
+def test_sdk_names_are_the_real_ones_and_the_stand_in_fails_loudly() -> None:
+    import ask_sdk_webservice_support.webservice_handler as sdk_handler
+    from skill.webservice.sdk_support import WebserviceSkillHandler
+
+    assert WebserviceSkillHandler is sdk_handler.WebserviceSkillHandler
+    if not certvalidator_is_stub():
+        pytest.skip("the real certvalidator imports on this machine; no stand-in was needed")
+    import certvalidator
+
+    with pytest.raises(RuntimeError, match="certvalidator is unavailable"):
+        certvalidator.CertificateValidator(b"", [])
+    # Which is why the SDK's own signature check must stay off: it would fail on first use.
+    with pytest.raises(RuntimeError, match="certvalidator is unavailable"):
+        sdk_handler.RequestVerifier()._validate_cert_chain(b"")

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +28,8 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.persistence.keys import KeyFunction, user_key
 
-__all__ = [
-    "DEFAULT_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "SqlStore",
-    "StaleWriteError", "make_store", "user_key",
-]
+__all__ = ["DEFAULT_TABLE", "VERSION_KEY", "PersistenceException", "SqlStore", "StaleWriteError",
+           "make_store", "user_key"]
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 import types
-from typing import Any, NoReturn
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ class _UnavailableCertificateValidator:
     """Stand-in for certvalidator.CertificateValidator that refuses to be used."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._fail()
-
-    @staticmethod
-    def _fail() -> NoReturn:
         raise RuntimeError(
             "certvalidator is unavailable on this machine (oscrypto cannot load libcrypto), so the "
             "ASK SDK's RequestVerifier cannot run. Use skill.webservice.verifier.SignatureVerifier "
@@ -67,7 +63,7 @@ def _install_certvalidator_stub(reason: BaseException) -> None:
     # drop them so the stand-in is never mixed with half of the real package.
     for name in [name for name in sys.modules if name.startswith("certvalidator.")]:
         del sys.modules[name]
-    package = types.ModuleType("certvalidator", "Stand-in: the real certvalidator failed to import.")
+    package = types.ModuleType("certvalidator", "Stand-in: the real certvalidator cannot load.")
     errors = types.ModuleType("certvalidator.errors", "Stand-in for certvalidator.errors.")
     errors.ValidationError = _ValidationError  # type: ignore[attr-defined]
     errors.PathError = _PathError  # type: ignore[attr-defined]
