@@ -384,7 +384,7 @@ def test_real_amazon_request_passes_through_the_webhook_byte_for_byte() -> None:
     assert_refused(post(client, body + b" ", headers))  # still valid JSON, no longer Amazon's bytes
 
 
-def test_sdk_names_are_the_real_ones_and_the_stand_in_fails_loudly() -> None:
+def test_sdk_names_are_the_real_ones_and_the_stand_in_fails_loudly(leaf: Leaf) -> None:
     import ask_sdk_webservice_support.webservice_handler as sdk_handler
     from skill.webservice.sdk_support import WebserviceSkillHandler
 
@@ -397,4 +397,4 @@ def test_sdk_names_are_the_real_ones_and_the_stand_in_fails_loudly() -> None:
         certvalidator.CertificateValidator(b"", [])
     # Which is why the SDK's own signature check must stay off: it would fail on first use.
     with pytest.raises(RuntimeError, match="certvalidator is unavailable"):
-        sdk_handler.RequestVerifier()._validate_cert_chain(b"")
+        sdk_handler.RequestVerifier()._validate_cert_chain(leaf.chain_pem())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,9 +56,7 @@ class SqliteStore(SqlStore):
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                check_same_thread=False)
         try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                # WAL lets readers run while one writer commits; the mode is stored in the file.
-                conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(conn)
             # In WAL mode NORMAL never corrupts; a power cut may lose only the last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
@@ -70,6 +69,19 @@ class SqliteStore(SqlStore):
             self._connections.append((os.getpid(), conn))
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (readers run while one writer commits); the mode persists in the file."""
+        deadline = time.monotonic() + self.busy_timeout
+        while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as err:
+                # Switching needs an exclusive lock, and SQLite answers BUSY at once instead of
+                # calling the busy handler, so workers opening a new file together wait here.
+                if err.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     @contextmanager
     def _transaction(self, *, write: bool, commit: bool = True,
