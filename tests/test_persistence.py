@@ -121,9 +121,12 @@ def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
             raise StaleWriteError("simulated: another worker saved first")
         return real_write(*args)
 
+    def change(attributes: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(attributes))
+        return increment(attributes)
+
     monkeypatch.setattr(store, "_write", lose_first)
-    assert store.update_attributes(ENV, lambda a: increment(seen.append(dict(a)) or a)) == \
-        {"count": 2, VERSION_KEY: 2}
+    assert store.update_attributes(ENV, change) == {"count": 2, VERSION_KEY: 2}
     assert seen == [{"count": 1}, {"count": 1}]     # re-read and re-applied after the rollback
 
 
@@ -131,10 +134,15 @@ def test_update_attributes_gives_up_after_attempts(store: SqlStore, monkeypatch:
     def always_lose(*args: Any) -> int:
         raise StaleWriteError("simulated")
 
-    monkeypatch.setattr(store, "_write", always_lose)
     calls = []
+
+    def change(attributes: dict[str, Any]) -> dict[str, Any]:
+        calls.append(attributes)
+        return increment(attributes)
+
+    monkeypatch.setattr(store, "_write", always_lose)
     with pytest.raises(StaleWriteError, match="after 3 attempts"):
-        store.update_attributes(ENV, lambda a: calls.append(1) or a, attempts=3)
+        store.update_attributes(ENV, change, attempts=3)
     assert len(calls) == 3 and store.get_attributes(ENV) == {}
 
 

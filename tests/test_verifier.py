@@ -21,12 +21,12 @@ from alexa_requests import OTHER_SKILL_ID, SKILL_ID, launch, to_model
 from cryptography import x509
 from signing import CHAIN_URL, NOW, CertificateAuthority, ChainServer, Leaf, new_key
 
+from skill.webservice.sdk_support import VerificationException
 from skill.webservice.verifier import (
     MAX_CHAIN_BYTES,
     ApplicationIdVerifier,
     SignatureVerifier,
     TimestampVerifier,
-    VerificationException,
     canonical_cert_url,
     download_chain,
     load_certifi_roots,
@@ -118,7 +118,8 @@ def test_missing_or_empty_signature_is_refused(
     "signature, reason",
     [
         ("not base64 at all!", "base64"),
-        ("QUJD=", "base64"),  # bad padding
+        ("QUJDRA", "base64"),  # missing padding
+        ("QUJ DRA==", "base64"),
         ("QUJDRA==\n!!", "base64"),
         ("émoji", "base64"),
         (base64.b64encode(b"garbage").decode(), "does not match"),
