@@ -30,6 +30,7 @@ class SessionState:
     last_reprompt: str = ""
     turn_at: float = 0.0           # request time (epoch s) of the last counted turn
     turn_seconds: float = 0.0      # its estimated length, to tell "pause" mid-turn from after it
+    heard_safety: bool = False     # said this session, even if storage could not record it
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for session attributes."""
@@ -39,6 +40,7 @@ class SessionState:
             "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
             "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
+            "heard_safety": self.heard_safety,
         }
 
     @classmethod
@@ -60,7 +62,7 @@ class SessionState:
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
         return cls(Workout(phase, mode, position, turn_start), data.get("briefed") is True, pace,
-                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds)
+                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds, data.get("heard_safety") is True)
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -59,13 +60,16 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
         # A new session (or attributes that did not validate): the stored progress decides.
         workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
                    else Workout.idle())
-        state = SessionState(workout=workout, pace=progress.pace)
+        state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety)
+    elif state.heard_safety and not progress.heard_safety:
+        progress = replace(progress, heard_safety=True)  # said this session; storage missed it
     return Context(state, progress, request_time(envelope.request.timestamp))
 
 
 def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
     """Turn a Reply into the SDK response, keep the session state, and save changed progress."""
-    handler_input.attributes_manager.session_attributes = reply.state.to_dict()
+    state = replace(reply.state, heard_safety=reply.progress.heard_safety)
+    handler_input.attributes_manager.session_attributes = state.to_dict()
     if reply.progress != ctx.progress:
         save_progress(store, handler_input, reply.progress)
     builder = handler_input.response_builder.speak(reply.speech.to_ssml())

@@ -114,7 +114,7 @@ def _json_object_text(raw: bytes) -> str | None:
         logger.warning("Refused a request: body is not JSON (%s)", type(err).__name__)
         return None
     if not isinstance(payload, dict):
-        logger.warning("Refused a request: JSON body is a %s, not an object", type(payload).__name__)
+        logger.warning("Refused a request: JSON body is %s, not an object", type(payload).__name__)
         return None
     return text
 
