@@ -56,6 +56,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                         max_body_bytes=app.config["MAX_BODY_BYTES"]))
     app.extensions["foot_coach_store"] = store
 
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the progress schema now (it is also done on first use)."""
+        store.ensure_schema()
+        print("Foot Coach storage is ready.")
+
     @app.get("/healthz")
     def healthz() -> Any:
         """Liveness plus storage reachability; always 200 so a storage fault is visible, not fatal."""

@@ -28,8 +28,8 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.persistence.keys import KeyFunction, user_key
 
-__all__ = ["DEFAULT_TABLE", "VERSION_KEY", "PersistenceException", "SqlStore", "StaleWriteError",
-           "make_store", "user_key"]
+__all__ = ["DEFAULT_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "SqlStore",
+           "StaleWriteError", "make_store", "user_key"]
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,10 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         raise AssertionError("unreachable")
 
     def ping(self, wait: float = 2.0) -> bool:
-        """Return whether the store can take writes now, waiting at most about ``wait`` s; never raises."""
+        """Return whether the store can take writes now; never raises.
+
+        PostgreSQL waits at most ``wait`` s for a connection; SQLite at most its busy_timeout.
+        """
         try:
             self._guarded(self._probe, write=True, commit=False, wait=wait)
         except PersistenceException as err:
@@ -247,8 +250,8 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         """Bring this table to SCHEMA_VERSION inside the caller's write transaction."""
         p = self.dialect.param
         self._lock_schema(cur)
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} "
-                    "(table_name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        if not self._table_exists(cur, META_TABLE):   # checked first: no CREATE right needed once it exists
+            cur.execute(f"CREATE TABLE {META_TABLE} (table_name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
         cur.execute(f"SELECT version FROM {META_TABLE} WHERE table_name = {p}", (self.table,))
         row = cur.fetchone()
         # A table without a meta row predates schema versioning, which arrived with v2.
