@@ -84,6 +84,8 @@ def _count_rep(speech: Speech, exercise: Exercise, rep: int, *, first_of_turn: b
     """Voice one rep: the cue, then the hold counted second by second, or the rep's own beat."""
     work = exercise.work
     if work.kind == "reps":
+        if first_of_turn or rep == 1:
+            speech.say(work.cue + ".")
         # The number marks the start of each movement; the pause is the movement itself.
         speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)  # type: ignore[operator]
         return

@@ -128,15 +128,23 @@ def load_catalog(path: Path = CONTENT_DIR / "exercises.json") -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise ContentError(f"{path.name}: cannot read exercise data: {err}") from err
-    raw = {e.get("id", f"#{i}"): e for i, e in enumerate(data.get("exercises", []))}
-    order = data.get("routine", {}).get("order", [])
-    if len(raw) != len(data.get("exercises", [])):
-        raise ContentError(f"{path.name}: exercise ids must be unique")
+    entries = data.get("exercises", []) if isinstance(data, dict) else []
+    if not entries or not all(isinstance(e, dict) for e in entries):
+        raise ContentError(f"{path.name}: 'exercises' must be a non-empty list of objects")
+    raw: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(entries):
+        eid = entry.get("id", f"#{i}")
+        if eid in raw:
+            raise ContentError(f"exercise {eid!r}: field 'id' is used twice; ids must be unique")
+        raw[eid] = entry
+    routine = data.get("routine")
+    if not isinstance(routine, dict):
+        raise ContentError(f"{path.name}: field 'routine' must be an object with order and times_per_day")
+    order = routine.get("order", [])
     if sorted(order) != sorted(raw):
         raise ContentError(f"{path.name}: routine.order {order} must list every exercise id exactly once")
     exercises = tuple(_parse_exercise(raw[i]) for i in order)
     _check_aliases_unique(exercises)
-    routine = data["routine"]
     return Catalog(exercises, _positive(routine, "times_per_day", "routine"), tuple(routine.get("reminder_times", ())))
 
 
@@ -149,19 +157,28 @@ def _parse_exercise(e: dict[str, Any]) -> Exercise:
         return e[name]
 
     work_raw = field("work")
+    if not isinstance(work_raw, dict):
+        raise ContentError(f"exercise {eid!r}: field 'work' must be an object with kind, cue and release")
     if work_raw.get("kind") not in WORK_KINDS:
         raise ContentError(f"exercise {eid!r}: field 'work.kind' must be one of {WORK_KINDS}")
-    work = Work(work_raw["kind"], work_raw.get("cue") or "", work_raw.get("release"),
-                int(work_raw.get("count_every_seconds", 1)))
+    beat = work_raw.get("count_every_seconds", 1)
+    if not isinstance(beat, int) or isinstance(beat, bool) or beat < 1:
+        raise ContentError(f"exercise {eid!r}: field 'work.count_every_seconds' must be a whole number >= 1")
+    if work_raw["kind"] != "timed" and beat != 1:
+        raise ContentError(f"exercise {eid!r}: field 'work.count_every_seconds' applies to timed work only; "
+                           "holds are counted second by second")
+    if work_raw["kind"] != "reps" and not (isinstance(work_raw.get("release"), str) and work_raw["release"].strip()):
+        raise ContentError(f"exercise {eid!r}: field 'work.release' must say how a {work_raw['kind']} ends")
+    work = Work(work_raw["kind"], _text(work_raw.get("cue"), eid, "work.cue"), work_raw.get("release"), beat)
     exercise = Exercise(
-        id=eid, name=_text(field("name"), eid, "name"), aliases=tuple(field("aliases")),
-        position=_text(field("position"), eid, "position"), equipment=tuple(field("equipment")),
-        steps=tuple(field("steps")), work=work,
+        id=eid, name=_text(field("name"), eid, "name"), aliases=_texts(field("aliases"), eid, "aliases"),
+        position=_text(field("position"), eid, "position"), equipment=_texts(field("equipment"), eid, "equipment"),
+        steps=_texts(field("steps"), eid, "steps"), work=work,
         reps=_positive(e, "reps", eid), hold_seconds=_non_negative(e, "hold_seconds", eid),
         rep_seconds=field("rep_seconds"), sets=_positive(e, "sets", eid),
-        rest_seconds=_non_negative(e, "rest_seconds", eid), sides=tuple(field("sides") or ()),
-        directions=tuple(field("directions") or ()), times_per_day=field("times_per_day"),
-        cautions=tuple(field("cautions")), sources=dict(field("sources")),
+        rest_seconds=_non_negative(e, "rest_seconds", eid), sides=_texts(field("sides") or [], eid, "sides"),
+        directions=_texts(field("directions") or [], eid, "directions"), times_per_day=field("times_per_day"),
+        cautions=_texts(field("cautions"), eid, "cautions"), sources=_sources(field("sources"), eid),
     )
     _check_counting(exercise)
     return exercise
@@ -177,6 +194,8 @@ def _check_counting(ex: Exercise) -> None:
         raise ContentError(f"exercise {ex.id!r}: field 'rep_seconds' must be a whole number >= 1 for a reps exercise")
     if ex.hold_seconds + ex.rest_seconds > MAX_TURN_SECONDS / 2:
         raise ContentError(f"exercise {ex.id!r}: field 'hold_seconds' plus 'rest_seconds' is too long for one spoken turn")
+    if ex.work.kind == "reps" and ex.rep_seconds is not None and ex.rep_seconds > MAX_TURN_SECONDS / 6:
+        raise ContentError(f"exercise {ex.id!r}: field 'rep_seconds' is too long to count within one spoken turn")
     if not ex.steps or not all(isinstance(s, str) and s.strip() for s in ex.steps):
         raise ContentError(f"exercise {ex.id!r}: field 'steps' must be a list of sentences")
     if ex.times_per_day is not None and not (isinstance(ex.times_per_day, int) and ex.times_per_day > 0):
@@ -186,7 +205,7 @@ def _check_counting(ex: Exercise) -> None:
 def _check_aliases_unique(exercises: tuple[Exercise, ...]) -> None:
     seen: dict[str, str] = {}
     for ex in exercises:
-        for name in (ex.name, *ex.aliases):
+        for name in (ex.id.replace("_", " "), ex.name, *ex.aliases):
             key = normalise(name)
             if seen.setdefault(key, ex.id) != ex.id:
                 raise ContentError(f"exercise {ex.id!r}: alias {name!r} is already used by {seen[key]!r}")
@@ -196,6 +215,18 @@ def _text(value: Any, eid: str, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ContentError(f"exercise {eid!r}: field {name!r} must be non-empty text")
     return value
+
+
+def _texts(value: Any, eid: str, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ContentError(f"exercise {eid!r}: field {name!r} must be a list of non-empty texts")
+    return tuple(value)
+
+
+def _sources(value: Any, eid: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
+        raise ContentError(f"exercise {eid!r}: field 'sources' must map each chosen number to its source note")
+    return dict(value)
 
 
 def _positive(e: dict[str, Any], name: str, eid: str) -> int:
