@@ -15,7 +15,7 @@ from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.routine import Mode, Phase, Workout, describe_place
 from skill.speech.ssml import Speech, parse_ssml
-from skill.speech.words import duration_words
+from skill.speech.words import duration_words, times_word
 from skill.state import MAX_PACE, MIN_PACE, SessionState, UserProgress
 
 PACE_STEP = 15
@@ -234,6 +234,8 @@ class Dialogue:
             "instructions", name=exercise.name, position=exercise.position, steps=" ".join(exercise.steps)))
         for caution in exercise.cautions:
             speech.say(caution)
+        if exercise.times_per_day:
+            speech.say(self.prompts.pick("frequency", times=times_word(exercise.times_per_day)))
         state = ctx.state
         if workout.position is None or workout.position.exercise_id != exercise.id:
             state = ctx.state.with_workout(routine.start(self.catalog, exercise.id), briefed=False)

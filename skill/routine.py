@@ -87,7 +87,11 @@ def describe_place(catalog: Catalog, position: Position) -> str:
     if exercise.sets > 1:
         parts.append(f"set {number_word(position.set)}")
     if position.rep > 1:
-        parts.append(f"rep {number_word(position.rep)}")
+        # `rep` counts across directions (ankle circles: 1-10 clockwise, 11-20 the other way).
+        direction, rep = divmod(position.rep - 1, exercise.reps)
+        if exercise.directions:
+            parts.append(exercise.directions[direction])
+        parts.append(f"rep {number_word(rep + 1)}")
     return ", ".join(parts)
 
 

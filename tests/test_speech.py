@@ -27,7 +27,7 @@ from skill.speech.ssml import (
     Speech,
     parse_ssml,
 )
-from skill.speech.words import duration_words, number_word, ordinal_word, times_word
+from skill.speech.words import duration_words, number_word, times_word
 
 # -- helpers: read SSML the way a speech engine would -------------------------------------------------
 
@@ -62,8 +62,6 @@ _SMALL = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
-_ORDINAL_SUFFIXES = {"first": "one", "second": "two", "third": "three", "fifth": "five", "eighth": "eight",
-                     "ninth": "nine", "twelfth": "twelve"}
 
 
 def read_number(words: str) -> int:
@@ -89,19 +87,6 @@ def read_number(words: str) -> int:
     assert len(tokens) == 1 and tokens[0] in _SMALL, words
     assert not (total and _SMALL[tokens[0]] == 0), words
     return total + _SMALL[tokens[0]]
-
-
-def read_ordinal(words: str) -> int:
-    """Turn a spelled ordinal ("twenty first", "fortieth") back into an int."""
-    *head, last = words.split()
-    if last in _ORDINAL_SUFFIXES:
-        last = _ORDINAL_SUFFIXES[last]
-    elif last.endswith("ieth"):
-        last = last[:-4] + "y"
-    else:
-        assert last.endswith("th"), words
-        last = last[:-2]
-    return read_number(" ".join([*head, last]))
 
 
 # -- escaping -------------------------------------------------------------------------------------------
@@ -312,14 +297,6 @@ def test_number_words_refuse_what_they_cannot_spell(n: int) -> None:
     """Outside 0..999 the speller refuses instead of saying something wrong."""
     with pytest.raises(ValueError):
         number_word(n)
-
-
-def test_ordinals_spell_every_position_correctly() -> None:
-    """"Set three" style positions 1..99 are spoken as the right ordinal ("twenty first", "fortieth")."""
-    spelled = [ordinal_word(n) for n in range(1, 100)]
-    assert [read_ordinal(w) for w in spelled] == list(range(1, 100))
-    assert len(set(spelled)) == len(spelled)
-    assert all(w.split()[-1].endswith(("st", "nd", "rd", "th")) for w in spelled)
 
 
 def test_times_word_uses_once_and_twice() -> None:

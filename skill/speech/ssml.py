@@ -24,6 +24,7 @@ WORDS_PER_SECOND = 2.5
 MIN_RATE_PERCENT = 20
 MAX_RATE_PERCENT = 200
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXTRA_ENTITIES = {'"': "&quot;", "'": "&apos;"}
 
 
@@ -55,7 +56,8 @@ class Speech:
 
     def say(self, text: str) -> Speech:
         """Add text to speak; empty or blank text adds nothing."""
-        text = " ".join(text.split())
+        # Control characters are not allowed in XML; whatever the user said must not break the document.
+        text = " ".join(_CONTROL_CHARS.sub(" ", text).split())
         if text:
             self.events.append(Say(text))
         return self

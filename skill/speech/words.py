@@ -5,7 +5,6 @@ from __future__ import annotations
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
          "fifteen sixteen seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ORDINALS = {1: "first", 2: "second", 3: "third", 5: "fifth", 8: "eighth", 9: "ninth", 12: "twelfth"}
 
 
 def number_word(n: int) -> str:
@@ -25,20 +24,10 @@ def number_word(n: int) -> str:
     return f"{_ONES[hundreds]} hundred" + (f" and {number_word(rest)}" if rest else "")
 
 
-def ordinal_word(n: int) -> str:
-    """Spell 1..99 as an ordinal ("third", "twenty first")."""
-    if n in _ORDINALS:
-        return _ORDINALS[n]
-    if n > 20 and n % 10:
-        return f"{_TENS[n // 10]} {ordinal_word(n % 10)}"
-    word = number_word(n)
-    return word[:-1] + "ieth" if word.endswith("y") else word + "th"
-
-
 def duration_words(seconds: float) -> str:
     """Say roughly how long something takes: "about forty seconds", "about three minutes"."""
-    if seconds < 60:
-        rounded = max(10, int(round(seconds / 10) * 10))
+    rounded = max(10, int(round(seconds / 10) * 10))
+    if rounded < 60:
         return f"about {number_word(rounded)} seconds"
     minutes = max(1, round(seconds / 60))
     return "about a minute" if minutes == 1 else f"about {number_word(minutes)} minutes"
