@@ -207,9 +207,13 @@ def test_describe_place_names_exercise_side_set_and_rep() -> None:
             expected.append(f"set {number_word(exercise.sets)}")
         assert describe_place(CATALOG, last) == ", ".join(expected)
         assert describe_place(CATALOG, first_position(exercise)).startswith(exercise.name)
-    sided = next(e for e in EXERCISES if e.sides and e.units_per_block > 1)
+    sided = next(e for e in EXERCISES if e.sides and not e.directions and e.units_per_block > 1)
     mid = Position(sided.id, 1, sided.side_count - 1, 2)
     assert describe_place(CATALOG, mid) == f"{sided.name}, {sided.sides[-1]}, rep {number_word(2)}"
+    turning = next(e for e in EXERCISES if len(e.directions) > 1)
+    second_way = Position(turning.id, 1, 0, turning.reps + 1)  # rep counts across directions
+    assert describe_place(CATALOG, second_way) == (
+        f"{turning.name}, {turning.sides[0]}, {turning.directions[1]}, rep {number_word(1)}")
     multi_set = next(e for e in EXERCISES if e.sets > 1 and not e.sides)
     assert describe_place(CATALOG, Position(multi_set.id, 2)) == f"{multi_set.name}, set {number_word(2)}"
 
