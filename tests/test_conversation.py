@@ -323,3 +323,17 @@ def test_tampered_session_attributes_fall_back_to_stored_progress(alexa: Alexa) 
     alexa.attributes = {"schema": 1, "phase": "active", "mode": "routine",
                         "position": {"exercise_id": "toe_walk", "set": 9, "side": 0, "rep": 1}}
     assert_valid_turn(alexa.say("ContinueIntent"))
+
+
+def test_an_unexpected_error_is_apologised_for_and_logged_with_its_traceback(
+        client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    """An IntentRequest with no intent breaks routing: the user hears an apology, the log gets the traceback."""
+    with caplog.at_level("ERROR"):
+        response = client.post("/", json=rq.envelope({"type": "IntentRequest"}))
+    assert response.status_code == 200
+    reply = Reply(response.get_json())
+    assert "Sorry, something went wrong" in reply.text
+    assert reply.ends_session is False and reply.reprompt
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and errors[0].exc_info is not None
+    assert "Traceback" not in response.get_data(as_text=True)
