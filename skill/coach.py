@@ -106,23 +106,25 @@ def _count_rep(speech: Speech, exercise: Exercise, rep: int, *, first_of_turn: b
 
 
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
-              pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False) -> Turn:
+              pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False,
+              praise: str | None = None) -> Turn:
     """Fit as many whole blocks as one turn allows, then close with the right question.
 
     The set-up cue comes first unless the user was already `briefed`. When the cue and the first
     block do not fit together, the cue is a turn of its own ("Ready?"), so the block stays whole.
     A block too long for one turn on its own is split between reps. At least one unit is voiced.
+    `praise` is said if the turn finishes the exercise (for example, the day's goal reached).
     """
     exercise = catalog.get(position.exercise_id)
     opening = Speech(pace)
     if lead_in:
         opening.extend(lead_in)
     if not position.is_exercise_start() or briefed:
-        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening)
+        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise)
     intro = exercise_intro(exercise, prompts)
-    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro))
+    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro), praise)
     if _ends_between_blocks(turn) or not _ends_between_blocks(
-            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening))):
+            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening), praise)):
         return turn
     speech = opening.extend(intro).say(prompts.pick("ask_ready"))
     return Turn(speech, position, position, None, prompts.pick("reprompt_continue"), ends_session=False)
@@ -133,7 +135,7 @@ def _ends_between_blocks(turn: Turn) -> bool:
 
 
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
-               pace: int, body: Speech) -> Turn:
+               pace: int, body: Speech, praise: str | None) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
     best: Turn | None = None
     for block in blocks_from(exercise, position):
@@ -144,7 +146,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not done_block and block != position:
                 continue  # ending between reps is allowed only inside the turn's first block
             end = next_block(exercise, block) if done_block else Position(block.exercise_id, block.set, block.side, block.rep + i + 1)
-            turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body))
+            turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise)
             if not turn.speech.fits_one_turn():
                 return best or turn  # a single unit always fits; `or turn` only guards bad data
             best = turn
@@ -153,7 +155,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
-           mode: Mode, speech: Speech) -> Turn:
+           mode: Mode, speech: Speech, praise: str | None = None) -> Turn:
     """Add the closing words: the next question, or the end of the exercise or routine."""
     if end is not None:
         if end.rep > 1:
@@ -165,6 +167,8 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
         speech.say(question)
         return Turn(speech, start, end, None, prompts.pick("reprompt_continue"), ends_session=False)
     speech.say(prompts.pick("exercise_done", name=exercise.name))
+    if praise:
+        speech.say(praise)
     following = catalog.after(exercise.id)
     if following is None:
         speech.say(prompts.pick("routine_done" if mode is Mode.ROUTINE else "last_exercise_done"))

@@ -8,6 +8,7 @@ Alexa requests into these calls, so the whole conversation can be tested without
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from skill import routine
 from skill.coach import NORMAL_PACE, Turn, estimate_exercise_seconds, plan_turn
@@ -15,8 +16,8 @@ from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.routine import Mode, Phase, Workout, describe_place
 from skill.speech.ssml import Speech, parse_ssml
-from skill.speech.words import duration_words, times_word
-from skill.state import MAX_PACE, MIN_PACE, SessionState, UserProgress
+from skill.speech.words import duration_words, number_word, times_word
+from skill.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
 
 PACE_STEP = 15
 
@@ -28,6 +29,7 @@ class Context:
     state: SessionState
     progress: UserProgress
     now: float  # request timestamp, seconds since the epoch
+    today: date  # the user's local day
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class Reply:
     ends_session: bool
     state: SessionState
     progress: UserProgress
-    finished_routine: bool = False
+    event: ProgressEvent | None = None   # history to add to the stored copy
+    forget: bool = False                 # delete everything stored for this user
 
 
 class Dialogue:
@@ -92,6 +95,8 @@ class Dialogue:
     def yes(self, ctx: Context) -> Reply:
         """"Yes" means whatever the last question offered."""
         phase = ctx.state.workout.phase
+        if phase is Phase.CONFIRM_FORGET:
+            return self.forget(ctx)
         if phase is Phase.OFFERED_ROUTINE:
             return self.start_routine(ctx)
         if phase in (Phase.OFFERED_RESUME, Phase.PAUSED):
@@ -104,6 +109,10 @@ class Dialogue:
     def no(self, ctx: Context) -> Reply:
         """"No": decline the offer; in a workout, take a break without losing the place."""
         phase = ctx.state.workout.phase
+        if phase is Phase.CONFIRM_FORGET:
+            return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("forget_declined"))
+                             .say(self.prompts.pick("ask_start")),
+                             ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
         if phase is Phase.OFFERED_RESUME:
             return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("offer_routine")),
                              ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
@@ -241,6 +250,33 @@ class Dialogue:
             state = ctx.state.with_workout(routine.start(self.catalog, exercise.id), briefed=False)
         return self._ask(ctx, speech.say(self.prompts.pick("ask_ready")), state)
 
+    def how_am_i_doing(self, ctx: Context) -> Reply:
+        """Today's sessions against the daily goal, the streak, and this week's total."""
+        log, today, goal = ctx.progress.log, ctx.today, self.catalog.times_per_day
+        speech = Speech(ctx.state.pace).say(self.prompts.pick(
+            "report_today", done=number_word(min(log.sessions_on(today), 99)), goal=number_word(goal)))
+        streak = log.streak(today)
+        if streak > 1:
+            speech.say(self.prompts.pick("report_streak", days=number_word(min(streak, 999))))
+        week = log.week_total(today)
+        speech.say(self.prompts.pick("report_week", times=times_word(week)) if week
+                   else self.prompts.pick("report_week_none"))
+        if ctx.state.workout.in_workout():
+            speech.say(self.prompts.pick("ask_continue"))
+            return self._ask(ctx, speech, ctx.state)
+        speech.say(self.prompts.pick("ask_start"))
+        return self._ask(ctx, speech, ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
+
+    def confirm_forget(self, ctx: Context) -> Reply:
+        """"Delete my progress": say exactly what will go, and ask to confirm."""
+        return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("forget_confirm")),
+                         ctx.state.with_workout(Workout.idle(Phase.CONFIRM_FORGET)))
+
+    def forget(self, ctx: Context) -> Reply:
+        """Confirmed: delete everything stored for this user and end the session."""
+        speech = Speech().say(self.prompts.pick("forget_done"))
+        return Reply(speech, "", True, SessionState(), UserProgress(), forget=True)
+
     def help(self, ctx: Context) -> Reply:
         """What the user can say right now."""
         workout = ctx.state.workout
@@ -277,21 +313,32 @@ class Dialogue:
             lead.say(self.prompts.pick("safety_first_use"))
         if lead_in:
             lead.extend(lead_in)
-        turn: Turn = plan_turn(self.catalog, self.prompts, workout.position, workout.mode, ctx.state.pace, lead, briefed)
+        new_session = not ctx.state.session_counted
+        goal = self.catalog.times_per_day
+        praise = (self.prompts.pick("daily_goal", goal=number_word(goal))
+                  if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
+        turn: Turn = plan_turn(self.catalog, self.prompts, workout.position, workout.mode, ctx.state.pace, lead,
+                               briefed, praise)
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
-        state = replace(ctx.state, workout=moved, briefed=turn.end is not None,
+        exercise_done = turn.end is None
+        state = replace(ctx.state, workout=moved, briefed=not exercise_done,
                         turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(),
-                        last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt)
+                        last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt,
+                        session_counted=ctx.state.session_counted or exercise_done)
         progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
-        finished = turn.end is None and turn.next_exercise is None and workout.mode is Mode.ROUTINE
-        return Reply(turn.speech, turn.reprompt, turn.ends_session, state, progress, finished_routine=finished)
+        event = None
+        if exercise_done:
+            finished = turn.next_exercise is None and workout.mode is Mode.ROUTINE
+            event = ProgressEvent(ctx.today, new_session=new_session, routine_finished=finished)
+            progress = replace(progress, log=progress.log.record_exercise(ctx.today, new_session=new_session))
+        return Reply(turn.speech, turn.reprompt, turn.ends_session, state, progress, event)
 
     def _finish(self, ctx: Context, lead: Speech, mode: Mode) -> Reply:
         """The last exercise was skipped: close the workout."""
         speech = Speech(ctx.state.pace).extend(lead).say(
             self.prompts.pick("routine_done" if mode is Mode.ROUTINE else "last_exercise_done"))
         return Reply(speech, "", True, ctx.state.with_workout(Workout.idle(), briefed=False),
-                     replace(ctx.progress, place=None), finished_routine=mode is Mode.ROUTINE)
+                     replace(ctx.progress, place=None))
 
     def _ask(self, ctx: Context, speech: Speech, state: SessionState, *, reprompt_key: str | None = None) -> Reply:
         """A reply that keeps the mic open; the reprompt is the help for where the user now is."""

@@ -22,6 +22,7 @@ class Phase(StrEnum):
     OFFERED_RESUME = "offered_resume"    # asked "shall we carry on where you stopped?"
     ACTIVE = "active"                  # in a workout, asked "ready for the next part?"
     PAUSED = "paused"                  # the user paused; resume continues at the exact place
+    CONFIRM_FORGET = "confirm_forget"  # asked "shall I delete everything I remember about you?"
 
 
 class Mode(StrEnum):

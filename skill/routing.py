@@ -6,11 +6,12 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
+from skill.alexa_api import TimedApiClient
 from skill.content import Catalog
 from skill.content.prompts import Prompts
 from skill.dialogue import Dialogue
 from skill.handlers import builtin, launch, workout
-from skill.handlers.errors import UnexpectedErrorHandler
+from skill.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,
@@ -25,6 +26,8 @@ INTENT_HANDLERS = (
     workout.RepeatIntentHandler,
     workout.StartOverIntentHandler,
     workout.PaceIntentHandler,
+    workout.HowAmIDoingIntentHandler,
+    workout.ForgetMeIntentHandler,
     builtin.YesIntentHandler,
     builtin.NoIntentHandler,
     builtin.HelpIntentHandler,
@@ -36,12 +39,13 @@ INTENT_HANDLERS = (
 def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter, catalog: Catalog,
                 prompts: Prompts) -> CustomSkill:
     """Register handlers in priority order, plus the exception handlers (catch-all last)."""
-    builder = CustomSkillBuilder(persistence_adapter=store)
+    builder = CustomSkillBuilder(persistence_adapter=store, api_client=TimedApiClient())
     builder.skill_id = skill_id  # the SDK checks the application id only when it is set here
     dialogue = Dialogue(catalog, prompts)
     for handler in INTENT_HANDLERS:
         builder.add_request_handler(handler(dialogue, store))
     builder.add_request_handler(builtin.SessionEndedRequestHandler())
     builder.add_request_handler(builtin.UnservedRequestHandler())
+    builder.add_exception_handler(PersistenceErrorHandler(prompts))
     builder.add_exception_handler(UnexpectedErrorHandler(prompts))
     return builder.create()

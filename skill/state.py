@@ -8,10 +8,13 @@ not check out is dropped (the user's stored progress then decides), never truste
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skill.coach import NORMAL_PACE
 from skill.content import Catalog
+from skill.history import TrainingLog
 from skill.routine import Mode, Phase, Position, Workout
 
 SCHEMA = 1
@@ -31,6 +34,8 @@ class SessionState:
     turn_at: float = 0.0           # request time (epoch s) of the last counted turn
     turn_seconds: float = 0.0      # its estimated length, to tell "pause" mid-turn from after it
     heard_safety: bool = False     # said this session, even if storage could not record it
+    session_counted: bool = False  # this Alexa session already counts as a training session
+    timezone: str | None = None    # looked up once per session
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for session attributes."""
@@ -40,7 +45,8 @@ class SessionState:
             "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
             "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
-            "heard_safety": self.heard_safety,
+            "heard_safety": self.heard_safety, "session_counted": self.session_counted,
+            "timezone": self.timezone,
         }
 
     @classmethod
@@ -62,11 +68,21 @@ class SessionState:
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
         return cls(Workout(phase, mode, position, turn_start), data.get("briefed") is True, pace,
-                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds, data.get("heard_safety") is True)
+                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds, data.get("heard_safety") is True,
+                   data.get("session_counted") is True, _timezone_name(data.get("timezone")))
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""
         return replace(self, workout=workout, **changes)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Something to add to the stored history (applied to the freshest copy, so nothing is lost)."""
+
+    day: date                  # the user's local day
+    new_session: bool          # first finished exercise of this Alexa session
+    routine_finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,11 +93,15 @@ class UserProgress:
     mode: Mode = Mode.ROUTINE
     heard_safety: bool = False      # the one-time safety sentence has been spoken
     pace: int = NORMAL_PACE
+    timezone: str | None = None     # the device's time zone, from the Alexa Settings API
+    log: TrainingLog = field(default_factory=TrainingLog)
+    routines_completed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the persistence adapter."""
         return {"schema": SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
-                "heard_safety": self.heard_safety, "pace": self.pace}
+                "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
+                "log": self.log.to_dict(), "routines_completed": self.routines_completed}
 
     @classmethod
     def from_dict(cls, data: Any, catalog: Catalog) -> UserProgress:
@@ -92,12 +112,26 @@ class UserProgress:
             mode = Mode(data.get("mode", Mode.ROUTINE))
         except ValueError:
             mode = Mode.ROUTINE
+        timezone = _timezone_name(data.get("timezone"))
+        routines = data.get("routines_completed", 0)
         return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
-                   clamp_pace(data.get("pace", NORMAL_PACE)))
+                   clamp_pace(data.get("pace", NORMAL_PACE)), timezone, TrainingLog.from_dict(data.get("log")),
+                   routines if isinstance(routines, int) and routines >= 0 else 0)
 
-    def merge_into(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """Write these fields over a stored dict, keeping fields other versions or features own."""
-        return {**stored, **self.to_dict()}
+    def merge_into(self, stored: dict[str, Any], event: ProgressEvent | None = None) -> dict[str, Any]:
+        """Write this turn's fields over the freshest stored copy; add `event` to its history.
+
+        Place, pace and flags are "last turn wins"; counters are added to what is stored, so two
+        devices training at once never overwrite each other's sessions.
+        """
+        merged = {**stored, **self.to_dict()}
+        log = TrainingLog.from_dict(stored.get("log"))
+        routines = stored.get("routines_completed", 0) if isinstance(stored.get("routines_completed"), int) else 0
+        if event is not None:
+            log = log.record_exercise(event.day, new_session=event.new_session)
+            routines += 1 if event.routine_finished else 0
+        merged["log"], merged["routines_completed"] = log.to_dict(), routines
+        return merged
 
 
 def position_from(data: Any, catalog: Catalog) -> Position | None:
@@ -123,3 +157,14 @@ def clamp_pace(value: Any) -> int:
 
 def _position_dict(position: Position | None) -> dict[str, Any] | None:
     return asdict(position) if position else None
+
+
+def _timezone_name(value: Any) -> str | None:
+    """An IANA time zone name that exists, or None (session attributes may be tampered with)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return value

@@ -18,7 +18,7 @@ OTHER_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000dead"
 USER_ID = "amzn1.ask.account.TESTUSER"
 PERSON_ID = "amzn1.ask.person.TESTPERSON"
 DEVICE_ID = "amzn1.ask.device.TESTDEVICE"
-API_ENDPOINT = "https://api.amazonalexa.com"
+API_ENDPOINT = "http://127.0.0.1:9"  # loopback, closed: tests never reach Amazon
 
 _ids = itertools.count(1)
 

@@ -86,6 +86,9 @@ def test_storage_down_the_skill_still_coaches_and_healthz_says_so(tmp_path: Path
         assert "Right leg first." in counted.text
         left = alexa.say("AMAZON.YesIntent")
         assert left.text.startswith("Now the left leg."), left.text
+        alexa.say("ForgetMeIntent")
+        refused = alexa.say("AMAZON.YesIntent")  # the delete cannot happen: never claim it did
+        assert "nothing was deleted" in refused.text and "deleted everything" not in refused.text
     finally:
         app.extensions["foot_coach_store"].close()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
@@ -15,11 +16,12 @@ from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
+from skill.alexa_api import device_timezone
 from skill.content import Catalog, Exercise
 from skill.dialogue import Context, Dialogue, Reply
 from skill.routine import Phase, Workout
 from skill.speech.ssml import Speech
-from skill.state import SessionState, UserProgress
+from skill.state import ProgressEvent, SessionState, UserProgress
 
 log = logging.getLogger(__name__)
 
@@ -60,34 +62,49 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
         # A new session (or attributes that did not validate): the stored progress decides.
         workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
                    else Workout.idle())
-        state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety)
+        zone = device_timezone(handler_input) or progress.timezone
+        state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety, timezone=zone)
+        progress = replace(progress, timezone=zone)
     elif state.heard_safety and not progress.heard_safety:
         progress = replace(progress, heard_safety=True)  # said this session; storage missed it
-    return Context(state, progress, request_time(envelope.request.timestamp))
+    now = request_time(envelope.request.timestamp)
+    return Context(state, progress, now, local_day(now, state.timezone))
 
 
 def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
     """Turn a Reply into the SDK response, keep the session state, and save changed progress."""
-    state = replace(reply.state, heard_safety=reply.progress.heard_safety)
-    handler_input.attributes_manager.session_attributes = state.to_dict()
-    if reply.progress != ctx.progress:
-        save_progress(store, handler_input, reply.progress)
+    state = replace(reply.state, heard_safety=reply.progress.heard_safety, timezone=ctx.state.timezone)
+    handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
+    if reply.forget:
+        forget_progress(store, handler_input)
+    elif reply.progress != ctx.progress or reply.event:
+        save_progress(store, handler_input, reply.progress, reply.event)
     builder = handler_input.response_builder.speak(reply.speech.to_ssml())
     if reply.reprompt:
         builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
     return builder.set_should_end_session(reply.ends_session).response
 
 
-def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress) -> None:
+def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress,
+                  event: ProgressEvent | None = None) -> None:
     """Write progress atomically, merged over what is stored; a storage fault is logged, not spoken.
 
     The session attributes still carry the place, so the next turn saves it again once storage
     is back.
     """
     try:
-        store.update_attributes(handler_input.request_envelope, progress.merge_into)
+        store.update_attributes(handler_input.request_envelope, lambda stored: progress.merge_into(stored, event))
     except PersistenceException:
         log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
+
+
+def forget_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput) -> None:
+    """Delete everything stored for this user ("forget me"); a failure propagates, never a false "done".
+
+    Raises:
+        PersistenceException: the delete did not happen (the error handler says so).
+    """
+    store.delete_attributes(request_envelope=handler_input.request_envelope)
 
 
 def request_time(timestamp: Any) -> float:
@@ -96,6 +113,11 @@ def request_time(timestamp: Any) -> float:
         moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
         return moment.timestamp()
     return datetime.now(timezone.utc).timestamp()
+
+
+def local_day(epoch_seconds: float, zone: str | None) -> date:
+    """The user's local date at this moment (UTC when the time zone is unknown)."""
+    return datetime.fromtimestamp(epoch_seconds, ZoneInfo(zone) if zone else timezone.utc).date()
 
 
 def slot_exercise(handler_input: HandlerInput, catalog: Catalog, slot_name: str = "exercise") -> tuple[Exercise | None, str | None]:

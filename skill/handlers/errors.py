@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler
+from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
@@ -12,6 +13,22 @@ from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
 
 log = logging.getLogger(__name__)
+
+
+class PersistenceErrorHandler(AbstractExceptionHandler):
+    """Storage failed where the answer depends on it (deleting progress): say so plainly, keep the session."""
+
+    def __init__(self, prompts: Prompts) -> None:
+        self.prompts = prompts
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return isinstance(exception, PersistenceException)
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        log.error("storage failed while handling a request", exc_info=exception)
+        return (handler_input.response_builder
+                .speak(Speech().say(self.prompts.pick("storage_unavailable")).to_ssml())
+                .set_should_end_session(True).response)
 
 
 class UnexpectedErrorHandler(AbstractExceptionHandler):

@@ -111,3 +111,21 @@ class PaceIntentHandler(DialogueHandler):
     def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         name = handler_input.request_envelope.request.intent.name
         return self.dialogue.change_pace(ctx, self._directions[name])
+
+
+class HowAmIDoingIntentHandler(DialogueHandler):
+    """"How am I doing?": today's sessions, the streak, this week's total."""
+
+    intent_names = ("HowAmIDoingIntent",)
+
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return self.dialogue.how_am_i_doing(ctx)
+
+
+class ForgetMeIntentHandler(DialogueHandler):
+    """"Delete my progress", "forget me": confirm first; "yes" then deletes."""
+
+    intent_names = ("ForgetMeIntent",)
+
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return self.dialogue.confirm_forget(ctx)

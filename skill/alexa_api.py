@@ -1,0 +1,69 @@
+"""Calls to Alexa's own APIs (device settings), through the ASK SDK's service clients.
+
+The SDK's DefaultApiClient sends requests without a timeout; Alexa gives a skill about 8 seconds
+in all, so every call here is bounded. Any failure falls back quietly (time zone: UTC).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+from ask_sdk_core.api_client import DefaultApiClient
+from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceException
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT_SECONDS = 1.0
+
+
+class TimedApiClient(DefaultApiClient):
+    """The SDK's API client with a timeout; plain HTTP only for loopback (local stand-ins in tests)."""
+
+    def __init__(self, timeout: float = API_TIMEOUT_SECONDS) -> None:
+        self.timeout = timeout
+
+    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+        parts = urlsplit(request.url)
+        if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+            return self._invoke_local(request)
+        return super().invoke(request)
+
+    def _resolve_method(self, request: ApiClientRequest) -> Callable[..., Any]:
+        return functools.partial(super()._resolve_method(request), timeout=self.timeout)
+
+    def _invoke_local(self, request: ApiClientRequest) -> ApiClientResponse:
+        try:
+            response = self._resolve_method(request)(url=request.url, headers=dict(request.headers or []),
+                                                      data=None if request.body is None else str(request.body))
+        except requests.RequestException as err:
+            raise ApiClientException(f"Error executing the request: {err}") from err
+        return ApiClientResponse(headers=list(response.headers.items()), status_code=response.status_code,
+                                 body=response.text)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def device_timezone(handler_input: HandlerInput) -> str | None:
+    """The device's IANA time zone from the Settings API, or None when it cannot be had."""
+    system = handler_input.request_envelope.context.system if handler_input.request_envelope.context else None
+    device_id = system.device.device_id if system and system.device else None
+    if not device_id or handler_input.service_client_factory is None:
+        return None
+    try:
+        zone = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
+    except (ServiceException, ApiClientException, ValueError) as err:
+        log.info("time zone unavailable, using UTC: %s", err)
+        return None
+    return zone if isinstance(zone, str) else None

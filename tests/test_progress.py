@@ -1,0 +1,197 @@
+"""What Foot Coach remembers per user: sessions, streaks, pace, voice profiles, time zones, forgetting."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+import alexa_requests as rq
+from conftest import Alexa
+from skill.content import load_catalog
+from skill.speech.words import number_word
+
+CATALOG = load_catalog()
+GOAL = CATALOG.times_per_day
+MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+
+
+def finish_one_exercise(alexa: Alexa) -> None:
+    """Open the skill and do resisted flexion (one turn) to the end, then stop."""
+    alexa.launch()
+    reply = alexa.say("StartExerciseIntent", exercise="resisted flexion")
+    assert "That's resisted flexion" in reply.text
+    alexa.say("AMAZON.StopIntent")
+
+
+def report(alexa: Alexa) -> str:
+    alexa.launch()
+    return alexa.say("HowAmIDoingIntent").text
+
+
+def test_sessions_are_counted_against_the_daily_goal_with_praise_at_the_goal(alexa: Alexa) -> None:
+    """Each session with a finished exercise counts once; the third of the day earns praise."""
+    alexa.clock = MORNING
+    assert f"Today you've done zero of your {number_word(GOAL)} sessions." in report(alexa)
+    alexa.say("AMAZON.StopIntent")
+    for session in range(1, GOAL + 1):
+        alexa.wait(3 * 3600)
+        alexa.launch()
+        first = alexa.say("StartExerciseIntent", exercise="resisted flexion")
+        second = alexa.say("AMAZON.YesIntent")  # pencil pickups, same session: not a new session
+        assert ("daily goal" in first.text) == (session == GOAL)
+        assert "daily goal" not in second.text
+        alexa.say("AMAZON.StopIntent")
+        assert f"Today you've done {number_word(session)} of your {number_word(GOAL)} sessions." in report(alexa)
+        alexa.say("AMAZON.StopIntent")
+
+
+def test_streak_and_week_total_follow_the_calendar(alexa: Alexa) -> None:
+    """Three days in a row make a three day streak; a missed day resets it; the week counts sessions."""
+    alexa.clock = MORNING
+    for _ in range(3):
+        finish_one_exercise(alexa)
+        alexa.wait(24 * 3600)
+    text = report(alexa)  # the next morning, before training: yesterday's streak still stands
+    assert "You're on a three day streak." in text
+    assert "This week you've trained three times." in text
+    alexa.say("AMAZON.StopIntent")
+    alexa.wait(2 * 24 * 3600)
+    text = report(alexa)
+    assert "streak" not in text
+
+
+def test_the_pace_is_remembered_between_sessions(alexa: Alexa) -> None:
+    """'Slower' today still applies tomorrow."""
+    alexa.launch()
+    alexa.say("SlowerIntent")
+    alexa.say("AMAZON.StopIntent")
+    alexa.wait(3600)
+    alexa.launch()
+    assert '<prosody rate="85%">' in alexa.say("StartExerciseIntent", exercise="ankle circles").ssml
+    alexa.say("NormalPaceIntent")
+    assert "<prosody" not in alexa.say("StartExerciseIntent", exercise="ankle circles").ssml
+
+
+def test_each_voice_profile_in_a_household_keeps_its_own_place(client: FlaskClient) -> None:
+    """Two recognised people on one account: each is welcomed back to their own exercise."""
+    anna = Alexa(client, person_id="amzn1.ask.person.ANNA")
+    ben = Alexa(client, person_id="amzn1.ask.person.BEN")
+    anna.launch()
+    anna.say("StartExerciseIntent", exercise="toe walking")
+    anna.say("AMAZON.StopIntent")
+    ben.launch()
+    ben.say("StartExerciseIntent", exercise="ankle circles")
+    ben.say("AMAZON.StopIntent")
+    assert "Last time you stopped at toe walking" in anna.launch().text
+    assert "Last time you stopped at ankle circles" in ben.launch().text
+    unrecognised = Alexa(client)  # same account, voice not recognised: the account's own progress
+    assert "Last time" not in unrecognised.launch().text
+
+
+def test_forget_me_asks_first_then_deletes_everything(alexa: Alexa) -> None:
+    """'Forget me' explains what goes and asks; 'no' keeps it; 'yes' deletes it and the user starts fresh."""
+    finish_one_exercise(alexa)
+    alexa.launch()
+    alexa.say("StartExerciseIntent", exercise="toe walking")
+    asked = alexa.say("ForgetMeIntent")
+    assert "Are you sure?" in asked.text and asked.ends_session is False
+    kept = alexa.say("AMAZON.NoIntent")
+    assert "kept everything" in kept.text
+    alexa.say("AMAZON.StopIntent")
+    assert "Last time you stopped at toe walking" in alexa.launch().text
+    alexa.say("ForgetMeIntent")
+    done = alexa.say("AMAZON.YesIntent")
+    assert "deleted everything" in done.text and done.ends_session is True
+    fresh = alexa.launch()
+    assert "Welcome to Foot Coach" in fresh.text and "not medical advice" in fresh.text
+    assert "Today you've done zero" in alexa.say("HowAmIDoingIntent").text
+
+
+def test_two_devices_training_at_once_never_lose_a_session(client: FlaskClient) -> None:
+    """Eight sessions of one user finishing at the same moment on eight devices all count."""
+    devices = 8
+    at = datetime.now(timezone.utc).replace(hour=12)
+    barrier = threading.Barrier(devices)
+    errors: list[BaseException] = []
+
+    def train(n: int) -> None:
+        try:
+            alexa = Alexa(client)
+            alexa.clock = at
+            alexa.launch()
+            barrier.wait(timeout=10)
+            alexa.say("StartExerciseIntent", exercise="resisted flexion")
+        except BaseException as err:  # noqa: BLE001 - collected and re-raised in the main thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=train, args=(n,)) for n in range(devices)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    checker = Alexa(client)
+    checker.clock = at
+    assert f"Today you've done {number_word(devices)} of your" in report(checker)
+
+
+class SettingsApi(BaseHTTPRequestHandler):
+    """Stands in for Alexa's Settings API on 127.0.0.1."""
+
+    zone = "Pacific/Kiritimati"  # UTC+14: its day starts ten hours before UTC's previous day ends
+    calls: list[tuple[str, str]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        SettingsApi.calls.append((self.path, self.headers.get("Authorization", "")))
+        body = json.dumps(self.zone).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def settings_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SettingsApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    SettingsApi.calls = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: str, monkeypatch: Any) -> None:
+    """A session at 23:00 local time counts for that local day, not for the UTC day."""
+    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    alexa = Alexa(client)
+    alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)  # 23:00 on the 21st in Kiritimati
+    finish_one_exercise(alexa)
+    assert SettingsApi.calls[0] == (f"/v2/devices/{rq.DEVICE_ID}/settings/System.timeZone",
+                                    "Bearer test-api-access-token")
+    alexa.wait(2 * 3600)  # 11:00 UTC, still the 21st in UTC, but the 22nd in Kiritimati
+    assert "Today you've done zero" in report(alexa)
+
+
+def test_without_the_settings_api_days_are_utc(alexa: Alexa) -> None:
+    """When the time zone cannot be had (here: nothing listens), the day is the UTC day."""
+    alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    finish_one_exercise(alexa)
+    alexa.wait(2 * 3600)
+    assert "Today you've done one" in report(alexa)
+    alexa.say("AMAZON.StopIntent")
+    alexa.wait(timedelta(hours=14).total_seconds())
+    assert "Today you've done zero" in report(alexa)
