@@ -9,10 +9,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +134,35 @@ def test_verification_is_on_by_default_and_refuses_unsigned_requests(tmp_path: P
     finally:
         if saved is not None:
             os.environ["SKILL_VERIFY_SIGNATURES"] = saved
+
+
+def test_two_instances_on_one_postgresql_share_every_users_place(postgres_url: str) -> None:
+    """Turns alternate between two gunicorn servers; the next session on either resumes correctly."""
+    user = f"amzn1.ask.account.E2E-{uuid.uuid4().hex}"
+    env = {"DATABASE_URL": postgres_url, "SKILL_VERIFY_SIGNATURES": "0", "SKILL_ID": rq.SKILL_ID}
+    with gunicorn(env) as first, gunicorn(env) as second:
+        clock = datetime.now(timezone.utc)
+
+        def turn(base: str, payload: dict[str, Any]) -> dict[str, Any]:
+            status, body = post(base, payload)
+            assert status == 200, body
+            return body
+
+        body = turn(first, rq.launch(user_id=user, at=clock))
+        body = turn(second, rq.intent("StartExerciseIntent", {"exercise": "tiptoe walking"}, user_id=user,
+                                      session_attributes=body["sessionAttributes"], at=clock))
+        assert speech(body).endswith("Ready for set three?</speak>")
+        clock += timedelta(seconds=120)
+        body = turn(first, rq.intent("AMAZON.YesIntent", user_id=user, at=clock,
+                                     session_attributes=body["sessionAttributes"]))
+        assert "Set three of five." in speech(body) and speech(body).endswith("Ready for set five?</speak>")
+        clock += timedelta(seconds=120)
+        body = turn(second, rq.intent("AMAZON.StopIntent", user_id=user, at=clock,
+                                      session_attributes=body["sessionAttributes"]))
+        assert body["response"]["shouldEndSession"] is True
+        for base in (first, second):
+            welcome = turn(base, rq.launch(user_id=user, at=clock))
+            assert "Last time you stopped at toe walking, set five." in speech(welcome)
+        resumed = turn(first, rq.intent("AMAZON.YesIntent", user_id=user, at=clock,
+                                        session_attributes=welcome["sessionAttributes"]))
+        assert "Picking up at toe walking, set five." in speech(resumed)
