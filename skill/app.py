@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SKILL_ID=None,
         SKILL_VERIFY_SIGNATURES=True,
         SIGNATURE_VERIFIER=None,   # tests may pass a SignatureVerifier that trusts their own CA
+        STORE=None,                # tests may pass an open store (own table); else built from DATABASE_URL
         MAX_BODY_BYTES=128 * 1024,
     )
     app.config.update(settings_from_environ(os.environ))
@@ -50,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     catalog = load_catalog()
     prompts = Prompts.load("en-US")
-    store = make_store(app.config["DATABASE_URL"])
+    store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])
     skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, catalog=catalog, prompts=prompts)
     app.register_blueprint(make_webhook(skill, verifiers=_verifiers(app.config),
                                         max_body_bytes=app.config["MAX_BODY_BYTES"]))

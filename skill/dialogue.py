@@ -30,6 +30,7 @@ class Context:
     progress: UserProgress
     now: float  # request timestamp, seconds since the epoch
     today: date  # the user's local day
+    loaded: UserProgress | None = None  # exactly what storage returned (None: same as progress)
 
 
 @dataclass(frozen=True)

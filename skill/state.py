@@ -118,13 +118,17 @@ class UserProgress:
                    clamp_pace(data.get("pace", NORMAL_PACE)), timezone, TrainingLog.from_dict(data.get("log")),
                    routines if isinstance(routines, int) and routines >= 0 else 0)
 
-    def merge_into(self, stored: dict[str, Any], event: ProgressEvent | None = None) -> dict[str, Any]:
-        """Write this turn's fields over the freshest stored copy; add `event` to its history.
+    def merge_into(self, stored: dict[str, Any], loaded: UserProgress,
+                   event: ProgressEvent | None = None) -> dict[str, Any]:
+        """Write the fields that differ from what this request `loaded` over the freshest stored copy.
 
-        Place, pace and flags are "last turn wins"; counters are added to what is stored, so two
-        devices training at once never overwrite each other's sessions.
+        Place, pace and flags are "last change wins", and only changed fields are written, so a
+        save after a storage outage cannot reset what it never read. Counters are added to the
+        stored copy (`event`), so two devices training at once never overwrite each other.
         """
-        merged = {**stored, **self.to_dict()}
+        mine, theirs = self.to_dict(), loaded.to_dict()
+        changed = {k: v for k, v in mine.items() if k not in ("log", "routines_completed") and theirs.get(k) != v}
+        merged = {**stored, **changed, "schema": SCHEMA}
         log = TrainingLog.from_dict(stored.get("log"))
         routines = stored.get("routines_completed", 0) if isinstance(stored.get("routines_completed"), int) else 0
         if event is not None:

@@ -56,7 +56,7 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
     except PersistenceException:
         log.warning("progress could not be loaded; continuing from the session", exc_info=True)
         stored = {}
-    progress = UserProgress.from_dict(stored, catalog)
+    loaded = progress = UserProgress.from_dict(stored, catalog)
     state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, catalog)
     if state is None:
         # A new session (or attributes that did not validate): the stored progress decides.
@@ -65,10 +65,13 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
         zone = device_timezone(handler_input) or progress.timezone
         state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety, timezone=zone)
         progress = replace(progress, timezone=zone)
-    elif state.heard_safety and not progress.heard_safety:
-        progress = replace(progress, heard_safety=True)  # said this session; storage missed it
+    else:
+        # Within a session, the session is the truth: a save that failed earlier is repeated.
+        place = state.workout.position if state.workout.in_workout() else progress.place
+        progress = replace(progress, place=place, pace=state.pace, mode=state.workout.mode,
+                           heard_safety=progress.heard_safety or state.heard_safety)
     now = request_time(envelope.request.timestamp)
-    return Context(state, progress, now, local_day(now, state.timezone))
+    return Context(state, progress, now, local_day(now, state.timezone), loaded)
 
 
 def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
@@ -77,8 +80,8 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
     handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
     if reply.forget:
         forget_progress(store, handler_input)
-    elif reply.progress != ctx.progress or reply.event:
-        save_progress(store, handler_input, reply.progress, reply.event)
+    elif reply.progress != ctx.loaded or reply.event:
+        save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event)
     builder = handler_input.response_builder.speak(reply.speech.to_ssml())
     if reply.reprompt:
         builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
@@ -86,14 +89,14 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
 
 
 def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress,
-                  event: ProgressEvent | None = None) -> None:
+                  loaded: UserProgress, event: ProgressEvent | None = None) -> None:
     """Write progress atomically, merged over what is stored; a storage fault is logged, not spoken.
 
     The session attributes still carry the place, so the next turn saves it again once storage
     is back.
     """
     try:
-        store.update_attributes(handler_input.request_envelope, lambda stored: progress.merge_into(stored, event))
+        store.update_attributes(handler_input.request_envelope, lambda stored: progress.merge_into(stored, loaded, event))
     except PersistenceException:
         log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
 

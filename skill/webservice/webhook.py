@@ -2,20 +2,25 @@
 
 Every failure the caller caused is a 400 (or 413) with a short JSON body; the reason goes to the
 log only. Anything unexpected is logged with its traceback and answered with a spoken apology, so
-Alexa never sees a 500 or a traceback.
+Alexa never sees a 500 or a traceback. Every POST / also leaves one structured line on the
+"footcoach.requests" logger (see request_log).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from typing import IO, Any
 
+from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_runtime.exceptions import AskSdkException
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import ClientDisconnected
 
+from skill.webservice.request_log import Outcome, RequestEntry, RequestLog, ensure_output
 from skill.webservice.sdk_support import (
     AbstractVerifier,
     VerificationException,
@@ -36,51 +41,74 @@ def make_webhook(
     *,
     verifiers: Sequence[AbstractVerifier],
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    request_log: RequestLog | None = None,
 ) -> Blueprint:
     """Build the blueprint that serves POST / for a skill, checking every request with verifiers.
 
     The SDK's own signature and timestamp verifiers are always off: its RequestVerifier cannot
     run here (see sdk_support) and re-validates the chain on every request. Pass
     SignatureVerifier and TimestampVerifier (and ApplicationIdVerifier) from
-    skill.webservice.verifier instead; an empty list turns verification off.
+    skill.webservice.verifier instead; an empty list turns verification off. ``request_log``
+    writes the per-request lines (default: a RequestLog with a per-process salt).
     """
     # Built once: the handler appends to the skill's user agent on every construction.
     handler = WebserviceSkillHandler(
         skill, verify_signature=False, verify_timestamp=False, verifiers=list(verifiers)
     )
+    lines = request_log or RequestLog()
+    ensure_output(lines.logger)
     blueprint = Blueprint("alexa_webhook", __name__)
 
-    @blueprint.post("/")
-    def alexa_request() -> Response:
-        """Answer one Alexa request with the skill's response."""
+    def answer(entry: RequestEntry) -> tuple[Outcome, Response]:
         declared = request.content_length
         if declared is not None and declared > max_body_bytes:
             logger.warning("Refused a request: Content-Length %d > %d", declared, max_body_bytes)
-            return _error(413, "request body too large")
-        raw = _read_capped(request.stream, max_body_bytes)
+            return Outcome.TOO_LARGE, _error(413, "request body too large")
+        try:
+            raw = _read_capped(request.stream, max_body_bytes)
+        except ClientDisconnected:
+            logger.warning("Refused a request: the body ended before its Content-Length")
+            return Outcome.BAD_REQUEST, _error(400, "bad request")
         if raw is None:
             logger.warning("Refused a request: body longer than %d bytes", max_body_bytes)
-            return _error(413, "request body too large")
-        text = _json_object_text(raw)
-        if text is None:
-            return _error(400, "bad request")
+            return Outcome.TOO_LARGE, _error(413, "request body too large")
+        parsed = _json_object(raw)
+        if parsed is None:
+            return Outcome.BAD_REQUEST, _error(400, "bad request")
+        text, entry.payload = parsed
         try:
-            # The SDK returns the response envelope as JSON-ready data, not as text.
-            body = json.dumps(handler.verify_request_and_dispatch(request.headers, text))
+            # The SDK returns the response envelope as JSON-ready data, not as text. NaN and
+            # Infinity are not JSON: Alexa would fail to read a response carrying them.
+            body = json.dumps(handler.verify_request_and_dispatch(request.headers, text), allow_nan=False)
         except VerificationException as err:
             logger.warning("Refused an unverified request: %s", err)
-            return _error(400, "bad request")
+            return Outcome.REFUSED, _error(400, "bad request")
+        except SerializationException as err:
+            logger.warning("The ASK SDK could not read the request: %s", err)
+            return Outcome.BAD_REQUEST, _error(400, "bad request")
         except AskSdkException as err:
-            # Deserialisation errors and the SDK's own skill id check land here.
+            # The SDK's own skill id check (when no ApplicationIdVerifier ran first).
             logger.warning("The ASK SDK refused the request: %s", err)
-            return _error(400, "bad request")
+            return Outcome.REFUSED, _error(400, "bad request")
         except Exception:  # noqa: BLE001
             # Last resort at the HTTP boundary, after the skill's own exception handlers: a 500
             # makes Alexa say "there was a problem with the requested skill's response", while a
             # valid response lets the user hear what happened and try again.
             logger.exception("Unexpected error while answering an Alexa request")
-            return _json_response(200, _apology())
-        return Response(body, status=200, mimetype=_JSON)
+            return Outcome.ERROR, _json_response(200, _apology())
+        return Outcome.OK, Response(body, status=200, mimetype=_JSON)
+
+    @blueprint.post("/")
+    def alexa_request() -> Response:
+        """Answer one Alexa request with the skill's response, and log one line about it."""
+        entry = lines.begin()
+        try:
+            outcome, response = answer(entry)
+        except BaseException:
+            entry.end(Outcome.ERROR, 500)   # not expected to happen; the line must still be there
+            raise
+        entry.end(outcome, response.status_code)
+        return response
 
     return blueprint
 
@@ -100,15 +128,20 @@ def _read_capped(stream: IO[bytes], limit: int) -> bytes | None:
             return None
 
 
-def _json_object_text(raw: bytes) -> str | None:
-    """Return the body as text if it is UTF-8 JSON with an object at the top, else None."""
+def _json_object(raw: bytes) -> tuple[str, dict[str, Any]] | None:
+    """Return the body as text and as parsed JSON if it is UTF-8 JSON with an object at the top.
+
+    Numbers a double cannot hold are refused with the rest: NaN and Infinity are not JSON at all,
+    and 1e999 or a 400-digit integer would only overflow later, deep inside the skill.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         logger.warning("Refused a request: body is not UTF-8 (%s)", err)
         return None
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                             parse_int=_double_range_int)
     except (ValueError, RecursionError) as err:
         # RecursionError: deeply nested arrays are valid JSON that the parser cannot follow.
         logger.warning("Refused a request: body is not JSON (%s)", type(err).__name__)
@@ -116,7 +149,28 @@ def _json_object_text(raw: bytes) -> str | None:
     if not isinstance(payload, dict):
         logger.warning("Refused a request: JSON body is %s, not an object", type(payload).__name__)
         return None
-    return text
+    return text, payload
+
+
+_MAX_DOUBLE_INT = int(1.7976931348623157e308)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _double_range_int(literal: str) -> int:
+    value = int(literal)
+    if abs(value) > _MAX_DOUBLE_INT:
+        raise ValueError("number out of range")
+    return value
 
 
 def _apology() -> dict[str, Any]:
