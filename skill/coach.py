@@ -7,7 +7,7 @@ prescribed holds and rests and never shorten them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
@@ -31,6 +31,16 @@ class Turn:
     next_exercise: Exercise | None
     reprompt: str
     ends_session: bool
+    marks: tuple[Mark, ...] = ()  # when each counted unit starts, for "pause" mid-turn
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A counted unit's place and its estimated start, in seconds from the start of the turn."""
+
+    at: float
+    silence: float  # the exact (break) part of `at`; the rest is estimated speech
+    position: Position
 
 
 def exercise_intro(exercise: Exercise, prompts: Prompts) -> Speech:
@@ -138,9 +148,11 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
                pace: int, body: Speech, praise: str | None) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
     best: Turn | None = None
+    marks: list[Mark] = []
     for block in blocks_from(exercise, position):
         units = count_block(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
+            marks.append(Mark(round(body.estimated_seconds(), 2), body.silence_seconds, replace(block, rep=block.rep + i)))
             body.extend(unit)
             done_block = i == len(units) - 1
             if not done_block and block != position:
@@ -149,7 +161,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise)
             if not turn.speech.fits_one_turn():
                 return best or turn  # a single unit always fits; `or turn` only guards bad data
-            best = turn
+            best = replace(turn, marks=tuple(marks))
     assert best is not None
     return best
 

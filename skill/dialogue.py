@@ -14,7 +14,8 @@ from skill import routine
 from skill.coach import NORMAL_PACE, Turn, estimate_exercise_seconds, plan_turn
 from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
-from skill.routine import Mode, Phase, Workout, describe_place
+from skill.pause_estimate import estimate_resume
+from skill.routine import Mode, Phase, Position, Workout, describe_place
 from skill.speech.ssml import Speech, parse_ssml
 from skill.speech.words import duration_words, number_word, times_word
 from skill.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
@@ -153,16 +154,15 @@ class Dialogue:
         return self._counted(ctx, routine.start_over(self.catalog, workout), briefed=False, lead_in=lead)
 
     def pause(self, ctx: Context, interrupted: bool | None = None) -> Reply:
-        """Remember the exact place; rewind a turn that the user cut short.
+        """Remember the exact place: for a pause that cut a count short, the rep that was playing.
 
-        Unless told, a pause counts as interrupting when it arrives before the last counted turn
-        could have finished playing; the estimate is generous, so doubt rewinds, never skips.
+        `interrupted=False` when the pause cannot have cut anything (a "no" to our question).
         """
         workout = ctx.state.workout
         if not workout.in_workout():
             return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")),
                              ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
-        paused = routine.pause(workout, interrupted=self._interrupted(ctx) if interrupted is None else interrupted)
+        paused = routine.pause(workout, None if interrupted is False else self._cut_short_at(ctx))
         assert paused.position is not None
         text = self.prompts.pick("paused", place=describe_place(self.catalog, paused.position))
         return self._ask(replace(ctx, progress=replace(ctx.progress, place=paused.position)),
@@ -200,8 +200,9 @@ class Dialogue:
         else:
             text = self.prompts.pick(key)
         workout = ctx.state.workout
-        if workout.phase is Phase.ACTIVE and self._interrupted(ctx) and workout.turn_start:
-            workout = replace(workout, position=workout.turn_start)  # redo the cut-off part at the new pace
+        cut_at = self._cut_short_at(ctx) if workout.phase is Phase.ACTIVE else None
+        if cut_at is not None:
+            workout = replace(workout, position=cut_at)  # redo the cut-off part at the new pace
         state = replace(ctx.state, pace=target, workout=workout)
         speech = Speech(target).say(text)
         if workout.in_workout():
@@ -323,7 +324,7 @@ class Dialogue:
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
         exercise_done = turn.end is None
         state = replace(ctx.state, workout=moved, briefed=not exercise_done,
-                        turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(),
+                        turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(), turn_marks=turn.marks,
                         last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt,
                         session_counted=ctx.state.session_counted or exercise_done)
         progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
@@ -355,6 +356,9 @@ class Dialogue:
             return self.prompts.pick("reprompt_continue")
         return self.prompts.pick("ask_start")
 
-    def _interrupted(self, ctx: Context) -> bool:
-        """True when this request arrived before the last counted turn could have finished playing."""
-        return ctx.state.turn_at > 0 and ctx.now < ctx.state.turn_at + ctx.state.turn_seconds
+    def _cut_short_at(self, ctx: Context) -> Position | None:
+        """Where the user was if this request cut the last counted turn short, else None."""
+        state = ctx.state
+        if state.turn_at <= 0 or not state.turn_marks:
+            return None
+        return estimate_resume(state.turn_marks, state.turn_seconds, ctx.now - state.turn_at).resume_at

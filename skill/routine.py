@@ -147,13 +147,14 @@ def start_over(catalog: Catalog, workout: Workout) -> Workout:
     return Workout(Phase.ACTIVE, workout.mode, first_position(catalog.get(workout.position.exercise_id)), None)
 
 
-def pause(workout: Workout, interrupted: bool) -> Workout:
-    """Pause; if the user cut the last counted turn short, rewind to where that turn began.
+def pause(workout: Workout, resume_at: Position | None = None) -> Workout:
+    """Pause at `resume_at` (a place inside the last counted turn, when the user cut it short) or
+    else at the next position.
 
-    Rewinding never moves forward: the user repeats at most part of a turn, never misses reps.
+    `resume_at` comes from the pause estimate, which only ever picks a place at or before the one
+    being spoken: the user may repeat part of a turn, but never misses a rep.
     """
-    position = workout.turn_start if interrupted and workout.turn_start else workout.position
-    return Workout(Phase.PAUSED, workout.mode, position, None)
+    return Workout(Phase.PAUSED, workout.mode, resume_at or workout.position, None)
 
 
 def resume(workout: Workout) -> Workout:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from skill.coach import NORMAL_PACE
+from skill.coach import NORMAL_PACE, Mark
 from skill.content import Catalog
 from skill.history import TrainingLog
 from skill.routine import Mode, Phase, Position, Workout
@@ -20,6 +20,7 @@ from skill.routine import Mode, Phase, Position, Workout
 SCHEMA = 1
 MIN_PACE, MAX_PACE = 70, 130   # counting cadence and speaking rate bounds, in percent
 MAX_REPLAY_CHARS = 8_000       # one response's SSML; anything longer was not ours
+MAX_MARKS = 200                # counted units in one turn; far more than any real turn has
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class SessionState:
     turn_at: float = 0.0           # request time (epoch s) of the last counted turn
     turn_seconds: float = 0.0      # its estimated length, to tell "pause" mid-turn from after it
     heard_safety: bool = False     # said this session, even if storage could not record it
+    turn_marks: tuple[Mark, ...] = ()  # the last counted turn's timeline, for a rep-exact pause
     session_counted: bool = False  # this Alexa session already counts as a training session
     timezone: str | None = None    # looked up once per session
 
@@ -46,6 +48,7 @@ class SessionState:
             "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
             "heard_safety": self.heard_safety, "session_counted": self.session_counted,
+            "turn_marks": [[m.at, m.silence, m.position.set, m.position.side, m.position.rep] for m in self.turn_marks],
             "timezone": self.timezone,
         }
 
@@ -69,6 +72,7 @@ class SessionState:
             last_ssml = ""
         return cls(Workout(phase, mode, position, turn_start), data.get("briefed") is True, pace,
                    last_ssml, last_reprompt[:1000], turn_at, turn_seconds, data.get("heard_safety") is True,
+                   _marks_from(data.get("turn_marks"), turn_start, catalog),
                    data.get("session_counted") is True, _timezone_name(data.get("timezone")))
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
@@ -172,3 +176,20 @@ def _timezone_name(value: Any) -> str | None:
     except (ValueError, ZoneInfoNotFoundError):
         return None
     return value
+
+
+def _marks_from(data: Any, turn_start: Position | None, catalog: Catalog) -> tuple[Mark, ...]:
+    """The last turn's timeline, if every mark is a real place in that turn's exercise."""
+    if turn_start is None or not isinstance(data, list) or len(data) > MAX_MARKS:
+        return ()
+    marks = []
+    for item in data:
+        try:
+            at, silence, set_, side, rep = (float(item[0]), float(item[1]), int(item[2]), int(item[3]), int(item[4]))
+        except (TypeError, ValueError, IndexError):
+            return ()
+        position = position_from({"exercise_id": turn_start.exercise_id, "set": set_, "side": side, "rep": rep}, catalog)
+        if position is None or not 0 <= silence <= at:
+            return ()
+        marks.append(Mark(at, silence, position))
+    return tuple(marks)

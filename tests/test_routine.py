@@ -309,7 +309,7 @@ def test_interrupted_pause_rewinds_to_the_turn_start_and_never_forward() -> None
     """Pausing mid-turn replays that turn from its start: no rep is ever missed."""
     checked = 0
     for workout in routine_states():
-        paused = pause(workout, interrupted=True)
+        paused = pause(workout, workout.turn_start)
         assert paused.phase is Phase.PAUSED and paused.mode is workout.mode
         if workout.turn_start is None:
             assert paused.position == workout.position
@@ -324,7 +324,7 @@ def test_interrupted_pause_rewinds_to_the_turn_start_and_never_forward() -> None
 def test_uninterrupted_pause_keeps_the_place() -> None:
     """Pausing after a turn finished keeps the next place: nothing is repeated."""
     for workout in routine_states()[:-1]:
-        paused = pause(workout, interrupted=False)
+        paused = pause(workout)
         assert (paused.phase, paused.position, paused.mode) == (Phase.PAUSED, workout.position, workout.mode)
         assert paused.in_workout()
 
@@ -332,8 +332,8 @@ def test_uninterrupted_pause_keeps_the_place() -> None:
 def test_resume_after_pause_continues_at_the_paused_place() -> None:
     """"Resume" carries on at exactly the paused place, and the replayed turn starts there."""
     for workout in routine_states()[1:-1]:
-        for interrupted in (True, False):
-            paused = pause(workout, interrupted)
+        for resume_at in (workout.turn_start, None):
+            paused = pause(workout, resume_at)
             resumed = resume(paused)
             assert (resumed.phase, resumed.position, resumed.mode) == (Phase.ACTIVE, paused.position, workout.mode)
             assert resumed.in_workout()
