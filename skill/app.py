@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from skill.content import load_catalog
+from skill.content import SUPPORTED_LOCALES, load_catalog
 from skill.content.prompts import Prompts
+from skill.dialogue import Dialogue
 from skill.persistence import make_store
 from skill.routing import build_skill
 from skill.webservice.verifier import ApplicationIdVerifier, SignatureVerifier, TimestampVerifier
@@ -49,10 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    catalog = load_catalog()
-    prompts = Prompts.load("en-US")
+    dialogues = {locale: Dialogue(load_catalog(locale=locale), Prompts.load(locale)) for locale in SUPPORTED_LOCALES}
     store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])
-    skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, catalog=catalog, prompts=prompts)
+    skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, dialogues=dialogues)
     app.register_blueprint(make_webhook(skill, verifiers=_verifiers(app.config),
                                         max_body_bytes=app.config["MAX_BODY_BYTES"]))
     app.extensions["foot_coach_store"] = store

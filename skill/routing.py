@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa_api import TimedApiClient
-from skill.content import Catalog
-from skill.content.prompts import Prompts
+from skill.content import BASE_LOCALE
 from skill.dialogue import Dialogue
 from skill.handlers import builtin, launch, workout
 from skill.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
@@ -36,14 +37,14 @@ INTENT_HANDLERS = (
 )
 
 
-def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter, catalog: Catalog,
-                prompts: Prompts) -> CustomSkill:
+def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter,
+                dialogues: Mapping[str, Dialogue]) -> CustomSkill:
     """Register handlers in priority order, plus the exception handlers (catch-all last)."""
     builder = CustomSkillBuilder(persistence_adapter=store, api_client=TimedApiClient())
     builder.skill_id = skill_id  # the SDK checks the application id only when it is set here
-    dialogue = Dialogue(catalog, prompts)
+    prompts = dialogues[BASE_LOCALE].prompts
     for handler in INTENT_HANDLERS:
-        builder.add_request_handler(handler(dialogue, store))
+        builder.add_request_handler(handler(dialogues, store))
     builder.add_request_handler(builtin.SessionEndedRequestHandler())
     builder.add_request_handler(builtin.UnservedRequestHandler())
     builder.add_exception_handler(PersistenceErrorHandler(prompts))

@@ -15,6 +15,11 @@ from typing import Any
 from skill.speech.ssml import MAX_TURN_SECONDS
 
 CONTENT_DIR = Path(__file__).parent
+BASE_LOCALE = "en-US"
+# Every English marketplace. Other locales are answered in en-US rather than refused.
+SUPPORTED_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+# Exercise texts a locale may word differently (spelling); numbers are never localised.
+LOCALISABLE_FIELDS = ("name", "aliases", "position", "steps", "cautions", "directions", "sides", "equipment")
 WORK_KINDS = ("hold", "timed", "reps")
 
 
@@ -118,16 +123,17 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
-def load_catalog(path: Path = CONTENT_DIR / "exercises.json") -> Catalog:
-    """Read and validate the exercise file.
+def load_catalog(path: Path = CONTENT_DIR / "exercises.json", locale: str = BASE_LOCALE) -> Catalog:
+    """Read and validate the exercise file, with the locale's wording (exercises.<locale>.json) applied.
 
     Raises:
-        ContentError: the file is malformed; the message names the exercise and field.
+        ContentError: a file is malformed; the message names the exercise and field.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ContentError(f"{path.name}: cannot read exercise data: {err}") from err
+    data = _read_json(path)
+    if locale != BASE_LOCALE:
+        overlay_path = path.with_name(f"{path.stem}.{locale}.json")
+        if overlay_path.exists():
+            _apply_overlay(data, _read_json(overlay_path), overlay_path.name)
     entries = data.get("exercises", []) if isinstance(data, dict) else []
     if not entries or not all(isinstance(e, dict) for e in entries):
         raise ContentError(f"{path.name}: 'exercises' must be a non-empty list of objects")
@@ -241,3 +247,27 @@ def _non_negative(e: dict[str, Any], name: str, eid: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ContentError(f"exercise {eid!r}: field {name!r} must be a whole number of at least 0, not {value!r}")
     return value
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ContentError(f"{path.name}: cannot read exercise data: {err}") from err
+
+
+def _apply_overlay(data: dict[str, Any], overlay: Any, name: str) -> None:
+    """Replace wording fields of named exercises; anything else in an overlay is an error."""
+    by_id = {e.get("id"): e for e in data.get("exercises", []) if isinstance(e, dict)}
+    if not isinstance(overlay, dict):
+        raise ContentError(f"{name}: must map exercise ids to the fields worded differently")
+    for eid, fields in overlay.items():
+        if eid not in by_id or not isinstance(fields, dict):
+            raise ContentError(f"{name}: {eid!r} is not an exercise id in exercises.json")
+        for field_name, value in fields.items():
+            if field_name not in LOCALISABLE_FIELDS and field_name != "work":
+                raise ContentError(f"exercise {eid!r}: field {field_name!r} cannot be changed by {name} (wording only)")
+            if field_name == "work":
+                by_id[eid]["work"] = {**by_id[eid]["work"], **{k: v for k, v in value.items() if k in ("cue", "release")}}
+            else:
+                by_id[eid][field_name] = value

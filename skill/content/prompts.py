@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from skill.content import CONTENT_DIR, ContentError
+from skill.content import BASE_LOCALE, CONTENT_DIR, ContentError
 
 
 class Prompts:
@@ -19,20 +19,20 @@ class Prompts:
         self._rng = rng or random.Random()
 
     @classmethod
-    def load(cls, locale: str = "en-US", rng: random.Random | None = None, directory: Path = CONTENT_DIR) -> Prompts:
-        """Load prompts.<locale>.json.
+    def load(cls, locale: str = BASE_LOCALE, rng: random.Random | None = None, directory: Path = CONTENT_DIR) -> Prompts:
+        """Load prompts.en-US.json, then the locale's own file over it (only what it words differently).
 
         Raises:
-            ContentError: the file is missing, malformed, or has a key without variants.
+            ContentError: a file is missing or malformed, a key has no variants, or a locale file
+            has a key the base file does not.
         """
-        path = directory / f"prompts.{locale}.json"
-        try:
-            table = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise ContentError(f"{path.name}: cannot read prompts: {err}") from err
-        for key, variants in table.items():
-            if not isinstance(variants, list) or not variants or not all(isinstance(v, str) and v for v in variants):
-                raise ContentError(f"{path.name}: prompt {key!r} must be a non-empty list of sentences")
+        table = _read_table(directory / f"prompts.{BASE_LOCALE}.json")
+        if locale != BASE_LOCALE:
+            overrides = _read_table(directory / f"prompts.{locale}.json")
+            unknown = set(overrides) - set(table)
+            if unknown:
+                raise ContentError(f"prompts.{locale}.json: keys {sorted(unknown)} are not in prompts.{BASE_LOCALE}.json")
+            table = {**table, **overrides}
         return cls(table, rng)
 
     def keys(self) -> set[str]:
@@ -50,3 +50,16 @@ class Prompts:
             KeyError: unknown key or a placeholder without a value (a programming error).
         """
         return self._rng.choice(self._table[key]).format(**params)
+
+
+def _read_table(path: Path) -> dict[str, list[str]]:
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ContentError(f"{path.name}: cannot read prompts: {err}") from err
+    if not isinstance(table, dict):
+        raise ContentError(f"{path.name}: must be an object of prompt keys")
+    for key, variants in table.items():
+        if not isinstance(variants, list) or not variants or not all(isinstance(v, str) and v for v in variants):
+            raise ContentError(f"{path.name}: prompt {key!r} must be a non-empty list of sentences")
+    return table

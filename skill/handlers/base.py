@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, timezone
+from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +19,7 @@ from ask_sdk_model import Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from skill.alexa_api import device_timezone
-from skill.content import Catalog, Exercise
+from skill.content import BASE_LOCALE, Catalog, Exercise
 from skill.dialogue import Context, Dialogue, Reply
 from skill.routine import Phase, Workout
 from skill.speech.ssml import Speech
@@ -26,14 +28,24 @@ from skill.state import ProgressEvent, SessionState, UserProgress
 log = logging.getLogger(__name__)
 
 
+# The locale of the request being handled. A context variable, so concurrent requests in threads
+# each see their own; subclasses simply use `self.dialogue`.
+_request_locale: ContextVar[str] = ContextVar("request_locale", default=BASE_LOCALE)
+
+
 class DialogueHandler(AbstractRequestHandler):
     """Base for handlers: match `intent_names`, build the Context, call `respond`, render, save."""
 
     intent_names: tuple[str, ...] = ()
 
-    def __init__(self, dialogue: Dialogue, store: AbstractPersistenceAdapter) -> None:
-        self.dialogue = dialogue
+    def __init__(self, dialogues: Mapping[str, Dialogue], store: AbstractPersistenceAdapter) -> None:
+        self.dialogues = dialogues
         self.store = store
+
+    @property
+    def dialogue(self) -> Dialogue:
+        """The dialogue in the request's language (en-US for locales we do not have)."""
+        return self.dialogues.get(_request_locale.get()) or self.dialogues[BASE_LOCALE]
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return any(is_intent_name(name)(handler_input) for name in self.intent_names)
@@ -43,9 +55,13 @@ class DialogueHandler(AbstractRequestHandler):
         raise NotImplementedError
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        ctx = load_context(handler_input, self.store, self.dialogue.catalog)
-        reply = self.respond(ctx, handler_input)
-        return render(handler_input, self.store, ctx, reply)
+        token = _request_locale.set(getattr(handler_input.request_envelope.request, "locale", None) or BASE_LOCALE)
+        try:
+            ctx = load_context(handler_input, self.store, self.dialogue.catalog)
+            reply = self.respond(ctx, handler_input)
+            return render(handler_input, self.store, ctx, reply)
+        finally:
+            _request_locale.reset(token)
 
 
 def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter, catalog: Catalog) -> Context:
