@@ -59,8 +59,8 @@ def device_timezone(handler_input: HandlerInput) -> str | None:
     """The device's IANA time zone from the Settings API, or None when it cannot be had."""
     system = handler_input.request_envelope.context.system if handler_input.request_envelope.context else None
     device_id = system.device.device_id if system and system.device else None
-    if not device_id or handler_input.service_client_factory is None:
-        return None
+    if not (device_id and system.api_endpoint and system.api_access_token) or handler_input.service_client_factory is None:
+        return None  # the SDK's client fails on a missing endpoint or token rather than raising its own error
     try:
         zone = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
     except (ServiceException, ApiClientException, ValueError) as err:

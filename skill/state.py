@@ -7,6 +7,7 @@ not check out is dropped (the user's stored progress then decides), never truste
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -63,7 +64,7 @@ class SessionState:
             turn_start = position_from(data.get("turn_start"), catalog)
             pace = clamp_pace(data.get("pace", NORMAL_PACE))
             last_ssml, last_reprompt = str(data.get("last_ssml", "")), str(data.get("last_reprompt", ""))
-            turn_at, turn_seconds = float(data.get("turn_at", 0)), float(data.get("turn_seconds", 0))
+            turn_at, turn_seconds = _finite(data.get("turn_at", 0)), _finite(data.get("turn_seconds", 0))
         except (KeyError, ValueError, TypeError):
             return None
         if phase in (Phase.ACTIVE, Phase.PAUSED, Phase.OFFERED_RESUME) and position is None:
@@ -185,11 +186,19 @@ def _marks_from(data: Any, turn_start: Position | None, catalog: Catalog) -> tup
     marks = []
     for item in data:
         try:
-            at, silence, set_, side, rep = (float(item[0]), float(item[1]), int(item[2]), int(item[3]), int(item[4]))
-        except (TypeError, ValueError, IndexError):
+            at, silence, set_, side, rep = (_finite(item[0]), _finite(item[1]), int(item[2]), int(item[3]), int(item[4]))
+        except (TypeError, ValueError, IndexError, KeyError):
             return ()
         position = position_from({"exercise_id": turn_start.exercise_id, "set": set_, "side": side, "rep": rep}, catalog)
         if position is None or not 0 <= silence <= at:
             return ()
         marks.append(Mark(at, silence, position))
     return tuple(marks)
+
+
+def _finite(value: Any) -> float:
+    """A finite number, or ValueError (session attributes may carry "nan" or "1e999")."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number

@@ -73,7 +73,10 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
         log.warning("progress could not be loaded; continuing from the session", exc_info=True)
         stored = {}
     loaded = progress = UserProgress.from_dict(stored, catalog)
-    state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, catalog)
+    session = envelope.session
+    # A new session starts from stored progress only: attributes sent with it are not ours.
+    state = (SessionState.from_dict(handler_input.attributes_manager.session_attributes, catalog)
+             if session is not None and not session.new else None)
     if state is None:
         # A new session (or attributes that did not validate): the stored progress decides.
         workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
@@ -93,7 +96,8 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
 def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
     """Turn a Reply into the SDK response, keep the session state, and save changed progress."""
     state = replace(reply.state, heard_safety=reply.progress.heard_safety, timezone=ctx.state.timezone)
-    handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
+    if handler_input.request_envelope.session is not None:  # no session, nothing to carry (the SDK refuses)
+        handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
     if reply.forget:
         forget_progress(store, handler_input)
     elif reply.progress != ctx.loaded or reply.event:
@@ -146,8 +150,9 @@ def slot_exercise(handler_input: HandlerInput, catalog: Catalog, slot_name: str 
         return None, None
     for authority in (slot.resolutions.resolutions_per_authority or []) if slot.resolutions else []:
         if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and authority.values:
+            resolved = authority.values[0].value
             try:
-                return catalog.get(authority.values[0].value.id), slot.value
+                return catalog.get(resolved.id if resolved else ""), slot.value
             except KeyError:
                 break
     return catalog.find(slot.value), slot.value
