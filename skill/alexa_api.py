@@ -7,6 +7,7 @@ in all, so every call here is bounded. Any failure falls back quietly (time zone
 from __future__ import annotations
 
 import functools
+import json
 import ipaddress
 import logging
 from typing import Any, Callable
@@ -39,9 +40,12 @@ class TimedApiClient(DefaultApiClient):
         return functools.partial(super()._resolve_method(request), timeout=self.timeout)
 
     def _invoke_local(self, request: ApiClientRequest) -> ApiClientResponse:
+        headers = dict(request.headers or [])
+        body = request.body
+        if body is not None and "json" in (headers.get("Content-type") or headers.get("Content-Type") or ""):
+            body = json.dumps(body)  # exactly what the SDK's HTTPS path sends
         try:
-            response = self._resolve_method(request)(url=request.url, headers=dict(request.headers or []),
-                                                      data=None if request.body is None else str(request.body))
+            response = self._resolve_method(request)(url=request.url, headers=headers, data=body)
         except requests.RequestException as err:
             raise ApiClientException(f"Error executing the request: {err}") from err
         return ApiClientResponse(headers=list(response.headers.items()), status_code=response.status_code,

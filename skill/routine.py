@@ -23,6 +23,7 @@ class Phase(StrEnum):
     ACTIVE = "active"                  # in a workout, asked "ready for the next part?"
     PAUSED = "paused"                  # the user paused; resume continues at the exact place
     CONFIRM_FORGET = "confirm_forget"  # asked "shall I delete everything I remember about you?"
+    OFFERED_REMINDERS = "offered_reminders"  # asked "shall I remind you every day at ...?" (the place is kept)
 
 
 class Mode(StrEnum):

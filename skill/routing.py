@@ -11,11 +11,17 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from skill.alexa_api import TimedApiClient
 from skill.content import BASE_LOCALE
 from skill.dialogue import Dialogue
-from skill.handlers import builtin, launch, workout
+from skill.handlers import builtin, launch, reminders, workout
 from skill.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,
+    reminders.RemindersYesIntentHandler,      # yes, no and repeat while reminders are offered
+    reminders.RemindersNoIntentHandler,
+    reminders.RemindersRepeatIntentHandler,
+    reminders.RemindersConnectionsResponseHandler,  # Alexa's answer to our permission request
+    reminders.SetRemindersIntentHandler,
+    reminders.CancelRemindersIntentHandler,
     workout.StartRoutineIntentHandler,
     workout.StartExerciseIntentHandler,
     workout.InstructionsIntentHandler,

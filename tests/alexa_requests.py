@@ -19,6 +19,7 @@ USER_ID = "amzn1.ask.account.TESTUSER"
 PERSON_ID = "amzn1.ask.person.TESTPERSON"
 DEVICE_ID = "amzn1.ask.device.TESTDEVICE"
 API_ENDPOINT = "http://127.0.0.1:9"  # loopback, closed: tests never reach Amazon
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
 _ids = itertools.count(1)
 
@@ -41,8 +42,12 @@ def envelope(
     at: datetime | None = None,
     session_id: str = "amzn1.echo-api.session.TEST",
     supported_interfaces: dict[str, Any] | None = None,
+    consent_token: str | None = None,
 ) -> dict[str, Any]:
-    """Wrap a request in a full envelope with session and context."""
+    """Wrap a request in a full envelope with session and context.
+
+    `consent_token` marks a user who has granted the skill a permission (reminders), as Alexa does.
+    """
     request = dict(request)
     request.setdefault("requestId", f"amzn1.echo-api.request.{next(_ids)}")
     request.setdefault("timestamp", timestamp(at))
@@ -56,6 +61,10 @@ def envelope(
     }
     if person_id:
         system["person"] = {"personId": person_id}
+    user: dict[str, Any] = {"userId": user_id}
+    if consent_token:
+        user["permissions"] = {"consentToken": consent_token}
+        system["user"] = dict(user)
     return {
         "version": "1.0",
         "session": {
@@ -63,7 +72,7 @@ def envelope(
             "sessionId": session_id,
             "application": {"applicationId": skill_id},
             "attributes": session_attributes or {},
-            "user": {"userId": user_id},
+            "user": user,
         },
         "context": {"System": system},
         "request": request,
@@ -118,6 +127,19 @@ def intent(
 def session_ended(reason: str = "USER_INITIATED", **kw: Any) -> dict[str, Any]:
     """A SessionEndedRequest (the user said nothing, or an error)."""
     return envelope({"type": "SessionEndedRequest", "reason": reason}, **kw)
+
+
+def connections_response(status: str, token: str, *, name: str = "AskFor", code: str = "200",
+                         payload: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """A Connections.Response: Alexa's answer to a skill's Connections.SendRequest (here, AskFor).
+
+    The default payload is the version 2 answer about the reminders permission with `status`.
+    """
+    if payload is None:
+        payload = {"permissionScopes": [{"permissionScope": REMINDERS_SCOPE, "consentLevel": "ACCOUNT"}],
+                   "status": status}
+    return envelope({"type": "Connections.Response", "name": name, "status": {"code": code, "message": "OK"},
+                     "payload": payload, "token": token}, **kw)
 
 
 def to_model(payload: dict[str, Any]) -> RequestEnvelope:

@@ -1,0 +1,395 @@
+"""Reminders: thin handlers between Alexa requests, skill.reminders and the Reminders API.
+
+"Remind me to do my foot exercises" asks for the reminders permission when it is missing (by voice:
+a Connections.SendRequest "AskFor" directive, answered by a Connections.Response), proposes the
+routine's reminder times, and on a spoken yes creates ONE reminder with a daily rule per time, in the
+device's time zone. "Cancel my reminders" deletes it. Every call goes through the ASK SDK's
+ReminderManagementServiceClient with the request's apiEndpoint and apiAccessToken.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.exceptions import ApiClientException, PersistenceException, SerializationException
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_slot, is_request_type
+from ask_sdk_model import RequestEnvelope, Response
+from ask_sdk_model.interfaces.connections import SendRequestDirective
+from ask_sdk_model.services import ServiceException
+from ask_sdk_model.services.reminder_management import (
+    AlertInfo, PushNotification, PushNotificationStatus, Recurrence, ReminderManagementServiceClient,
+    ReminderRequest, SpokenInfo, SpokenText, Trigger, TriggerType,
+)
+from ask_sdk_model.ui import AskForPermissionsConsentCard
+
+from skill.content import BASE_LOCALE, SUPPORTED_LOCALES
+from skill.dialogue import Context, Reply
+from skill.handlers.base import DialogueHandler
+from skill.reminders import (
+    FALLBACK_ZONE, OFFER_KEY, PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, ClockTime, ConsentStatus,
+    InvalidTimeError, ReminderDialogue, consent_status, consent_token, decode_times, encode_times, heard_times,
+    is_consent_token, local_now, times_from_token,
+)
+from skill.routine import Phase
+from skill.state import SessionState
+
+log = logging.getLogger(__name__)
+
+TIME_SLOTS = ("firstTime", "secondTime", "thirdTime")   # AMAZON.TIME slots of SetRemindersIntent
+NO_PERMISSION = (401, 403)
+_LIST_TYPE = "ask_sdk_model.services.reminder_management.get_reminders_response.GetRemindersResponse"
+
+
+class ReminderClient(ReminderManagementServiceClient):
+    """The SDK's Reminders API client, except that the reminder list is read as plain JSON.
+
+    ask-sdk-model 1.x types AlertInfo.spoken_info as a class in a module that does not exist
+    (``alert_info_spoken_info``), so its own get_reminders() fails on every reminder with spoken text.
+    """
+
+    def invoke(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("response_type") == _LIST_TYPE:
+            kwargs["response_type"] = "object"
+        return super().invoke(**kwargs)
+
+
+def reminders_client(handler_input: HandlerInput) -> ReminderClient | None:
+    """A client for this request's apiEndpoint and apiAccessToken, or None when the request has neither."""
+    context = handler_input.request_envelope.context
+    system = context.system if context else None
+    factory = handler_input.service_client_factory
+    if (factory is None or system is None or not isinstance(system.api_endpoint, str) or not system.api_endpoint
+            or not isinstance(system.api_access_token, str) or not system.api_access_token):
+        return None
+    return ReminderClient(factory.api_configuration)
+
+
+def has_reminders_permission(handler_input: HandlerInput) -> bool:
+    """True when the user has granted the reminders permission (a consent token, and the scope if listed)."""
+    context = handler_input.request_envelope.context
+    user = context.system.user if context and context.system else None
+    permissions = user.permissions if user else None
+    if not permissions or not permissions.consent_token:
+        return False
+    scope = (permissions.scopes or {}).get(PERMISSION_SCOPE)
+    return scope is None or getattr(scope.status, "value", scope.status) == "GRANTED"
+
+
+def reminder_request(times: Sequence[ClockTime], zone: str, locale: str, now: Any) -> ReminderRequest:
+    """One reminder with a daily rule per time, in the user's time zone (Amazon's multi-time example)."""
+    return ReminderRequest(
+        request_time=now,
+        trigger=Trigger(object_type=TriggerType.SCHEDULED_ABSOLUTE, time_zone_id=zone,
+                        recurrence=Recurrence(start_date_time=now, recurrence_rules=[t.rule() for t in times])),
+        alert_info=AlertInfo(spoken_info=SpokenInfo(content=[SpokenText(locale=locale, text=REMINDER_TEXT)])),
+        push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
+    )
+
+
+def reminder_locale(handler_input: HandlerInput) -> str:
+    """The request's locale when the skill speaks it (the reminder text is English), else en-US."""
+    locale = getattr(handler_input.request_envelope.request, "locale", None)
+    return locale if locale in SUPPORTED_LOCALES else BASE_LOCALE
+
+
+def stored_alert_token(store: AbstractPersistenceAdapter, envelope: RequestEnvelope) -> str | None:
+    """The alertToken of the reminder we created last, or None (unknown, or storage unavailable)."""
+    try:
+        stored = store.get_attributes(request_envelope=envelope)
+    except PersistenceException:
+        log.warning("stored reminder could not be read; will look it up", exc_info=True)
+        return None
+    entry = stored.get(STORE_KEY)
+    token = entry.get("alert_token") if isinstance(entry, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def remember_alert_token(store: AbstractPersistenceAdapter, envelope: RequestEnvelope, token: str | None,
+                         times: Sequence[ClockTime] = ()) -> None:
+    """Store (or, with None, forget) our reminder's alertToken beside the progress; a fault is only logged.
+
+    Without it, "cancel my reminders" lists the skill's reminders instead.
+    """
+    def change(stored: dict[str, Any]) -> dict[str, Any]:
+        if token is None:
+            stored.pop(STORE_KEY, None)
+        else:
+            stored[STORE_KEY] = {"alert_token": token, "times": encode_times(times)}
+        return stored
+
+    try:
+        store.update_attributes(envelope, change)  # type: ignore[attr-defined]
+    except PersistenceException:
+        log.warning("reminder token could not be saved", exc_info=True)
+
+
+def delete_reminder(client: ReminderClient, token: str) -> bool:
+    """Delete one reminder; False when it was already gone.
+
+    Raises:
+        ServiceException, ApiClientException, SerializationException: the API failed.
+    """
+    try:
+        client.delete_reminder(alert_token=token)
+    except ServiceException as err:
+        if err.status_code == 404:
+            return False
+        raise
+    return True
+
+
+def listed_alert_tokens(client: ReminderClient) -> list[str]:
+    """The alertTokens of every reminder this skill has for the user (the API shows a skill only its own).
+
+    Raises:
+        ServiceException, ApiClientException, SerializationException: the API failed.
+    """
+    body = client.get_reminders()
+    alerts = body.get("alerts") if isinstance(body, dict) else None
+    return [alert["alertToken"] for alert in alerts if isinstance(alert, dict)
+            and isinstance(alert.get("alertToken"), str) and alert["alertToken"]] if isinstance(alerts, list) else []
+
+
+@dataclass(frozen=True)
+class ReminderReply(Reply):
+    """A Reply plus what only a reminder response carries."""
+
+    offered: tuple[ClockTime, ...] = ()   # times proposed: kept in the session for the yes
+    card: bool = False                    # add the permissions card for the Alexa app
+    consent_token: str | None = None      # hand the session to Alexa to ask for the permission
+
+
+def with_extras(reply: Reply, **extras: Any) -> ReminderReply:
+    """The reply with reminder extras."""
+    return ReminderReply(**{f.name: getattr(reply, f.name) for f in fields(Reply)}, **extras)
+
+
+# The reply being rendered in this request (requests run in their own threads, each with its own context).
+_current_reply: ContextVar[Reply | None] = ContextVar("reminder_reply", default=None)
+
+
+def finish(handler_input: HandlerInput, response: Response, reply: ReminderReply) -> Response:
+    """Add a ReminderReply's extras to the rendered response."""
+    if reply.offered and handler_input.request_envelope.session is not None:
+        handler_input.attributes_manager.session_attributes[OFFER_KEY] = encode_times(reply.offered)
+    if reply.card:
+        response.card = AskForPermissionsConsentCard(permissions=[PERMISSION_SCOPE])
+    if reply.consent_token is not None:
+        # Alexa now asks the question and answers with a Connections.Response carrying the token.
+        # The session is Alexa's meanwhile: no reprompt, and shouldEndSession left unset, as in
+        # Amazon's example for this directive.
+        response.should_end_session = None
+        response.reprompt = None
+        response.directives = [*(response.directives or []), SendRequestDirective(
+            name="AskFor",
+            payload={"@type": "AskForPermissionsConsentRequest", "@version": "2",
+                     "permissionScopes": [{"permissionScope": PERMISSION_SCOPE, "consentLevel": "ACCOUNT"}]},
+            token=reply.consent_token)]
+    return response
+
+
+class ReminderHandler(DialogueHandler):
+    """Base for the reminder handlers: the reminder dialogue and the steps they share.
+
+    Subclasses implement `answer`; the base renders its reply like any other, then adds the extras
+    of a ReminderReply (offered times, card, permission request).
+    """
+
+    @property
+    def reminders(self) -> ReminderDialogue:
+        """The reminder dialogue in the request's language."""
+        catalog = self.dialogue.catalog
+        return ReminderDialogue(self.dialogue.prompts, catalog.reminder_times, catalog.times_per_day)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        token = _current_reply.set(None)
+        try:
+            response = super().handle(handler_input)
+            reply = _current_reply.get()
+            return finish(handler_input, response, reply) if isinstance(reply, ReminderReply) else response
+        finally:
+            _current_reply.reset(token)
+
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        reply = self.answer(ctx, handler_input)
+        _current_reply.set(reply)
+        return reply
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        """Decide the reply (a ReminderReply when it needs more than words)."""
+        raise NotImplementedError
+
+    def offered(self, handler_input: HandlerInput) -> bool:
+        """True while the last question was our reminder offer."""
+        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, self.dialogue.catalog)
+        session = handler_input.request_envelope.session
+        return state is not None and session is not None and not session.new \
+            and state.workout.phase is Phase.OFFERED_REMINDERS
+
+    def offer(self, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime], *,
+              permitted: bool = False) -> Reply:
+        """Propose the times (asking for the permission first unless it is known to be `permitted`).
+
+        The times offered are kept in the session, so the yes creates exactly those.
+        """
+        if not (permitted or has_reminders_permission(handler_input)):
+            return self.ask_permission(ctx, times)
+        return with_extras(self.reminders.offer(ctx, times), offered=tuple(times))
+
+    def ask_permission(self, ctx: Context, times: Sequence[ClockTime]) -> Reply:
+        """Ask Alexa to ask for the reminders permission; the token brings the times back."""
+        return with_extras(self.reminders.permission_needed(ctx), consent_token=consent_token(times))
+
+    def create(self, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime]) -> Reply:
+        """POST the reminder; say it is set only when the API said so.
+
+        A missing permission (401/403) asks for it; any other failure is an apology that claims nothing.
+        """
+        client = reminders_client(handler_input)
+        if client is None:
+            log.warning("no apiEndpoint or apiAccessToken in the request; reminder not set")
+            return self.reminders.not_set(ctx)
+        zone = ctx.state.timezone or FALLBACK_ZONE
+        envelope = handler_input.request_envelope
+        previous = stored_alert_token(self.store, envelope)
+        request = reminder_request(times, zone, reminder_locale(handler_input), local_now(ctx.now, zone))
+        try:
+            created = client.create_reminder(reminder_request=request)
+        except ServiceException as err:
+            if err.status_code in NO_PERMISSION:
+                log.info("Reminders API refused (%s): asking for the permission", err.status_code)
+                return self.ask_permission(ctx, times)
+            log.warning("Reminders API failed (%s): %s", err.status_code, err)
+            return self.reminders.not_set(ctx)
+        except (ApiClientException, SerializationException) as err:
+            log.warning("Reminders API answer unusable: %s", err)
+            return self.reminders.not_set(ctx)
+        token = getattr(created, "alert_token", None)
+        if isinstance(token, str) and token:
+            remember_alert_token(self.store, envelope, token, times)
+            if previous and previous != token:
+                replace_previous(client, previous)
+        return self.reminders.created(ctx, times)
+
+
+def replace_previous(client: ReminderClient, token: str) -> None:
+    """Delete the reminder a new one replaces, so the user never gets two sets; a failure is logged."""
+    try:
+        delete_reminder(client, token)
+    except (ServiceException, ApiClientException, SerializationException) as err:
+        log.warning("previous reminder %s could not be deleted: %s", token, err)
+
+
+class SetRemindersIntentHandler(ReminderHandler):
+    """"Remind me to do my foot exercises" (optionally "at 7 am, 1 pm and 7 pm"): propose the times."""
+
+    intent_names = ("SetRemindersIntent",)
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        values = [getattr(get_slot(handler_input, name), "value", None) for name in TIME_SLOTS]
+        try:
+            named = heard_times([v if isinstance(v, str) else None for v in values])
+        except InvalidTimeError:
+            return self.reminders.times_unclear(ctx)
+        return self.offer(ctx, handler_input, named or self.reminders.default_times)
+
+
+class RemindersYesIntentHandler(ReminderHandler):
+    """"Yes" to the reminder offer: create the reminder at exactly the times offered."""
+
+    intent_names = ("AMAZON.YesIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and self.offered(handler_input)
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
+        if times is None:
+            # What was offered is no longer known: offer again rather than guess.
+            return self.offer(ctx, handler_input, self.reminders.default_times)
+        if not has_reminders_permission(handler_input):
+            return self.ask_permission(ctx, times)
+        return self.create(ctx, handler_input, times)
+
+
+class RemindersNoIntentHandler(ReminderHandler):
+    """"No" to the reminder offer: nothing is set."""
+
+    intent_names = ("AMAZON.NoIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and self.offered(handler_input)
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return self.reminders.declined(ctx)
+
+
+class RemindersRepeatIntentHandler(ReminderHandler):
+    """"Repeat" during the reminder offer: offer the same times again (so a yes still knows them)."""
+
+    intent_names = ("AMAZON.RepeatIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and self.offered(handler_input)
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
+        return self.offer(ctx, handler_input, times or self.reminders.default_times)
+
+
+class RemindersConnectionsResponseHandler(ReminderHandler):
+    """Alexa's answer to our permission question: a Connections.Response to the AskFor directive."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        if not is_request_type("Connections.Response")(handler_input):
+            return False
+        request = handler_input.request_envelope.request
+        return getattr(request, "name", None) == "AskFor" and is_consent_token(getattr(request, "token", None))
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        request = handler_input.request_envelope.request
+        code = getattr(getattr(request, "status", None), "code", None)
+        status = consent_status(request.payload) if code in (None, "200") else ConsentStatus.UNKNOWN
+        if status is ConsentStatus.ACCEPTED:
+            times = times_from_token(request.token) or self.reminders.default_times
+            return self.offer(ctx, handler_input, times, permitted=True)
+        if status is ConsentStatus.DENIED:
+            return with_extras(self.reminders.permission_denied(ctx), card=True)
+        log.info("reminders permission not answered (status %s, code %s)", status, code)
+        return self.reminders.permission_not_answered(ctx)
+
+
+class CancelRemindersIntentHandler(ReminderHandler):
+    """"Cancel my reminders": delete ours (the stored one, or every one the API lists for this skill)."""
+
+    intent_names = ("CancelRemindersIntent",)
+
+    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+        client = reminders_client(handler_input)
+        if client is None:
+            log.warning("no apiEndpoint or apiAccessToken in the request; reminders not cancelled")
+            return self.reminders.cancel_failed(ctx)
+        envelope = handler_input.request_envelope
+        stored = stored_alert_token(self.store, envelope)
+        try:
+            deleted = stored is not None and delete_reminder(client, stored)
+            if not deleted:
+                # Unknown or stale token: the API lists only this skill's reminders, so all are ours.
+                deleted = sum(delete_reminder(client, token) for token in listed_alert_tokens(client)) > 0
+        except ServiceException as err:
+            if err.status_code in NO_PERMISSION:
+                return with_extras(self.reminders.cancel_needs_permission(ctx), card=True)
+            log.warning("Reminders API failed while cancelling (%s): %s", err.status_code, err)
+            return self.reminders.cancel_failed(ctx)
+        except (ApiClientException, SerializationException) as err:
+            log.warning("Reminders API answer unusable while cancelling: %s", err)
+            return self.reminders.cancel_failed(ctx)
+        if stored is not None:
+            remember_alert_token(self.store, envelope, None)
+        return self.reminders.cancelled(ctx, deleted)
