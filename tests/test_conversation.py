@@ -337,3 +337,15 @@ def test_an_unexpected_error_is_apologised_for_and_logged_with_its_traceback(
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert errors and errors[0].exc_info is not None
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("locale", "other_way"), [("en-GB", "anticlockwise"), ("en-AU", "anticlockwise"),
+                                                   ("en-IN", "anticlockwise"), ("en-CA", "counterclockwise"),
+                                                   ("en-US", "counterclockwise"), ("de-DE", "counterclockwise")])
+def test_the_request_locale_picks_the_wording(client: FlaskClient, locale: str, other_way: str) -> None:
+    """British, Australian and Indian English say 'anticlockwise'; other locales get US English, never an error."""
+    alexa = Alexa(client, locale=locale)
+    alexa.launch()
+    reply = alexa.say("StartExerciseIntent", exercise="ankle circles")
+    assert_valid_turn(reply)
+    assert f"Now the other way, {other_way}." in reply.text
