@@ -147,12 +147,15 @@ def _ends_between_blocks(turn: Turn) -> bool:
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
                pace: int, body: Speech, praise: str | None) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
-    best: Turn | None = None
+    # The best turn so far and how many marks it covers; its marks are attached once, at the end
+    # (dataclasses.replace for every candidate cost more than the rest of the loop).
+    best: tuple[Turn, int] | None = None
     marks: list[Mark] = []
     for block in blocks_from(exercise, position):
         units = count_block(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
-            marks.append(Mark(round(body.estimated_seconds(), 2), body.silence_seconds, replace(block, rep=block.rep + i)))
+            marks.append(Mark(round(body.estimated_seconds(), 2), body.silence_seconds,
+                              Position(block.exercise_id, block.set, block.side, block.rep + i)))
             body.extend(unit)
             done_block = i == len(units) - 1
             if not done_block and block != position:
@@ -160,10 +163,17 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             end = next_block(exercise, block) if done_block else Position(block.exercise_id, block.set, block.side, block.rep + i + 1)
             turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise)
             if not turn.speech.fits_one_turn():
-                return best or turn  # a single unit always fits; `or turn` only guards bad data
-            best = replace(turn, marks=tuple(marks))
+                if best is None:
+                    return turn  # a single unit always fits; this only guards bad data
+                return _with_marks(*best, marks)
+            best = (turn, len(marks))
     assert best is not None
-    return best
+    return _with_marks(*best, marks)
+
+
+def _with_marks(turn: Turn, covered: int, marks: list[Mark]) -> Turn:
+    """The turn with the marks of the units it voices."""
+    return replace(turn, marks=tuple(marks[:covered]))
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,

@@ -45,6 +45,7 @@ class Reply:
     progress: UserProgress
     event: ProgressEvent | None = None   # history to add to the stored copy
     forget: bool = False                 # delete everything stored for this user
+    if_unsaved: Speech | None = None     # say this instead if the save fails (never claim a save)
 
 
 class Dialogue:
@@ -299,12 +300,11 @@ class Dialogue:
 
     def stop(self, ctx: Context) -> Reply:
         """Stop or cancel: a short goodbye; the place is kept for next time."""
-        speech = Speech(ctx.state.pace)
-        if ctx.state.workout.in_workout():
-            speech.say(self.prompts.pick("goodbye_saved"))
-        else:
-            speech.say(self.prompts.pick("goodbye"))
-        return Reply(speech, "", True, ctx.state, ctx.progress)
+        goodbye = Speech(ctx.state.pace).say(self.prompts.pick("goodbye"))
+        if not ctx.state.workout.in_workout():
+            return Reply(goodbye, "", True, ctx.state, ctx.progress)
+        saved = Speech(ctx.state.pace).say(self.prompts.pick("goodbye_saved"))
+        return Reply(saved, "", True, ctx.state, ctx.progress, if_unsaved=goodbye)
 
     # -- building replies --------------------------------------------------------------------------
     def _counted(self, ctx: Context, workout: Workout, *, briefed: bool, lead_in: Speech | None = None) -> Reply:

@@ -98,19 +98,24 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
     state = replace(reply.state, heard_safety=reply.progress.heard_safety, timezone=ctx.state.timezone)
     if handler_input.request_envelope.session is not None:  # no session, nothing to carry (the SDK refuses)
         handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
+    speech = reply.speech
     if reply.forget:
         forget_progress(store, handler_input)
     elif reply.progress != ctx.loaded or reply.event:
-        save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event)
-    builder = handler_input.response_builder.speak(reply.speech.to_ssml())
+        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event)
+        if not saved and reply.if_unsaved is not None:
+            speech = reply.if_unsaved
+    builder = handler_input.response_builder.speak(speech.to_ssml())
     if reply.reprompt:
         builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
     return builder.set_should_end_session(reply.ends_session).response
 
 
 def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress,
-                  loaded: UserProgress, event: ProgressEvent | None = None) -> None:
-    """Write progress atomically, merged over what is stored; a storage fault is logged, not spoken.
+                  loaded: UserProgress, event: ProgressEvent | None = None) -> bool:
+    """Write progress atomically, merged over what is stored; True when it was saved.
+
+    A storage fault is logged, not spoken.
 
     The session attributes still carry the place, so the next turn saves it again once storage
     is back.
@@ -119,6 +124,8 @@ def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput
         store.update_attributes(handler_input.request_envelope, lambda stored: progress.merge_into(stored, loaded, event))
     except PersistenceException:
         log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
+        return False
+    return True
 
 
 def forget_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput) -> None:

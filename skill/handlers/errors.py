@@ -11,6 +11,7 @@ from ask_sdk_model import Response
 
 from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
+from skill.webservice.request_log import note_skill_error
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class PersistenceErrorHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.error("storage failed while handling a request", exc_info=exception)
+        note_skill_error()
         return (handler_input.response_builder
                 .speak(Speech().say(self.prompts.pick("storage_unavailable")).to_ssml())
                 .set_should_end_session(True).response)
@@ -42,6 +44,7 @@ class UnexpectedErrorHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.error("unexpected error while handling a request", exc_info=exception)
+        note_skill_error()
         text = self.prompts.pick("error")
         return (handler_input.response_builder
                 .speak(Speech().say(text).to_ssml())

@@ -227,10 +227,11 @@ class ReminderHandler(DialogueHandler):
 
     def offered(self, handler_input: HandlerInput) -> bool:
         """True while the last question was our reminder offer."""
-        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, self.dialogue.catalog)
         session = handler_input.request_envelope.session
-        return state is not None and session is not None and not session.new \
-            and state.workout.phase is Phase.OFFERED_REMINDERS
+        if session is None or session.new:  # the SDK refuses session attributes without a session
+            return False
+        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, self.dialogue.catalog)
+        return state is not None and state.workout.phase is Phase.OFFERED_REMINDERS
 
     def offer(self, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime], *,
               permitted: bool = False) -> Reply:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from xml.sax.saxutils import escape, unescape
 
 # Amazon's SSML reference: one <break> may last at most 10 seconds; longer silences are chained.
@@ -43,23 +44,100 @@ class Silence:
 
 
 Event = Say | Silence
+_SPEAK_TAGS_CHARS = len("<speak></speak>")
+_PROSODY_CLOSE_CHARS = len("</prosody>")
+
+# Events are immutable and a counted turn says the same few words ("two", "hold", a cue) dozens of
+# times, so cleaning, escaping and event objects are memoised by text (bounded: heard words vary).
+_MEMO_SIZE = 4096
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _say_event(text: str) -> Say | None:
+    """The event for some text: control characters replaced, whitespace folded; None if blank."""
+    # Control characters are not allowed in XML; whatever the user said must not break the document.
+    cleaned = " ".join(_CONTROL_CHARS.sub(" ", text).split())
+    return Say(cleaned) if cleaned else None
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _escaped(text: str) -> str:
+    """Text as it appears in SSML."""
+    return escape(text, _EXTRA_ENTITIES)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _silences(ms: int) -> tuple[Silence, ...]:
+    """A silence as breaks of at most MAX_BREAK_MS each."""
+    chunks: list[Silence] = []
+    while ms > 0:
+        chunk = min(ms, MAX_BREAK_MS)
+        chunks.append(Silence(chunk))
+        ms -= chunk
+    return tuple(chunks)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _break_tag(ms: int) -> str:
+    """The <break> tag for one silence, in whole seconds when exact."""
+    return f'<break time="{ms // 1000}s"/>' if ms % 1000 == 0 else f'<break time="{ms}ms"/>'
+
+
+def _markup(event: Event) -> str:
+    return _escaped(event.text) if isinstance(event, Say) else _break_tag(event.ms)
 
 
 class Speech:
-    """Build an SSML document; all text is escaped and every pause is split into valid breaks."""
+    """Build an SSML document; all text is escaped and every pause is split into valid breaks.
+
+    `events` only grows through say/pause/extend (or is replaced by a new list): the document's
+    length, words and silence are kept as running totals, so checking the budget after each
+    addition costs only the new events, not a re-render (turn planning checks after every rep).
+    """
 
     def __init__(self, rate_percent: int = 100) -> None:
         if not MIN_RATE_PERCENT <= rate_percent <= MAX_RATE_PERCENT:
             raise ValueError(f"speaking rate {rate_percent}% is outside {MIN_RATE_PERCENT}..{MAX_RATE_PERCENT}%")
         self.rate_percent = rate_percent
         self.events: list[Event] = []
+        # Running totals over events[:_counted] of the list object _tallied.
+        self._tallied: list[Event] = self.events
+        self._counted = 0
+        self._markup_chars = 0
+        self._words = 0
+        self._silence_ms = 0
+
+    def _tally(self) -> Speech:
+        """Bring the running totals up to date with the events added since the last call."""
+        events = self.events
+        if events is self._tallied and len(events) == self._counted:
+            return self
+        if events is not self._tallied or len(events) < self._counted:
+            self._tallied, self._counted = events, 0
+            self._markup_chars = self._words = self._silence_ms = 0
+        if self._counted < len(events):
+            chars, words, silence_ms = self._markup_chars, self._words, self._silence_ms
+            for event in events[self._counted:]:
+                if isinstance(event, Say):
+                    chars += len(_escaped(event.text))
+                    words += _word_count(event.text)
+                else:
+                    chars += len(_break_tag(event.ms))
+                    silence_ms += event.ms
+            self._markup_chars, self._words, self._silence_ms = chars, words, silence_ms
+            self._counted = len(events)
+        return self
 
     def say(self, text: str) -> Speech:
         """Add text to speak; empty or blank text adds nothing."""
-        # Control characters are not allowed in XML; whatever the user said must not break the document.
-        text = " ".join(_CONTROL_CHARS.sub(" ", text).split())
-        if text:
-            self.events.append(Say(text))
+        event = _say_event(text)
+        if event is not None:
+            self.events.append(event)
         return self
 
     def pause(self, seconds: float) -> Speech:
@@ -70,27 +148,34 @@ class Speech:
         """
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"pause must be a finite, non-negative number of seconds, not {seconds!r}")
-        remaining = round(seconds * 1000)
-        while remaining > 0:
-            chunk = min(remaining, MAX_BREAK_MS)
-            self.events.append(Silence(chunk))
-            remaining -= chunk
+        self.events.extend(_silences(round(seconds * 1000)))
         return self
 
     def extend(self, other: Speech) -> Speech:
         """Append another Speech's events (its rate is ignored; the document has one rate)."""
+        added = len(other.events)
+        if other._counted != added or other._tallied is not other.events:
+            other._tally()
+        chars, words, silence_ms = other._markup_chars, other._words, other._silence_ms
+        if self._counted != len(self.events) or self._tallied is not self.events:
+            self._tally()
         self.events.extend(other.events)
+        # Both were up to date, so the totals simply add up (also when other is self).
+        self._markup_chars += chars
+        self._words += words
+        self._silence_ms += silence_ms
+        self._counted += added
         return self
 
     @property
     def silence_seconds(self) -> float:
         """Exact total of all breaks, in seconds."""
-        return sum(e.ms for e in self.events if isinstance(e, Silence)) / 1000
+        return self._tally()._silence_ms / 1000
 
     @property
     def word_count(self) -> int:
         """Number of words spoken."""
-        return sum(len(e.text.split()) for e in self.events if isinstance(e, Say))
+        return self._tally()._words
 
     def speaking_seconds(self) -> float:
         """Estimated time to say the words at this document's rate (breaks excluded)."""
@@ -98,7 +183,9 @@ class Speech:
 
     def estimated_seconds(self) -> float:
         """Estimated length of the whole turn: words at the current rate plus exact breaks."""
-        return self.speaking_seconds() + self.silence_seconds
+        self._tally()
+        # Same arithmetic as speaking_seconds() + silence_seconds, so the figures are identical.
+        return self._words / WORDS_PER_SECOND * 100 / self.rate_percent + self._silence_ms / 1000
 
     def timeline(self) -> list[tuple[float, Event]]:
         """Each event with its estimated start time in seconds from the start of speech."""
@@ -106,27 +193,30 @@ class Speech:
         per_word = 100 / self.rate_percent / WORDS_PER_SECOND
         for event in self.events:
             out.append((at, event))
-            at += event.ms / 1000 if isinstance(event, Silence) else len(event.text.split()) * per_word
+            at += event.ms / 1000 if isinstance(event, Silence) else _word_count(event.text) * per_word
         return out
 
     def to_ssml(self) -> str:
         """Render the document as `<speak>...</speak>`."""
-        parts: list[str] = []
-        for event in self.events:
-            if isinstance(event, Say):
-                parts.append(escape(event.text, _EXTRA_ENTITIES))
-            elif event.ms % 1000 == 0:
-                parts.append(f'<break time="{event.ms // 1000}s"/>')
-            else:
-                parts.append(f'<break time="{event.ms}ms"/>')
-        body = " ".join(parts)
+        body = " ".join([_markup(event) for event in self.events])
         if self.rate_percent != 100:
-            body = f'<prosody rate="{self.rate_percent}%">{body}</prosody>'
+            body = f'{self._prosody_open()}{body}</prosody>'
         return f"<speak>{body}</speak>"
+
+    def ssml_length(self) -> int:
+        """len(self.to_ssml()), from the running totals instead of rendering."""
+        self._tally()
+        length = _SPEAK_TAGS_CHARS + self._markup_chars + max(0, self._counted - 1)
+        if self.rate_percent != 100:
+            length += len(self._prosody_open()) + _PROSODY_CLOSE_CHARS
+        return length
+
+    def _prosody_open(self) -> str:
+        return f'<prosody rate="{self.rate_percent}%">'
 
     def fits_one_turn(self) -> bool:
         """True when the rendered SSML and estimated duration are within Alexa's per-turn budget."""
-        return len(self.to_ssml()) <= MAX_SSML_CHARS and self.estimated_seconds() <= MAX_TURN_SECONDS
+        return self.ssml_length() <= MAX_SSML_CHARS and self.estimated_seconds() <= MAX_TURN_SECONDS
 
     def __bool__(self) -> bool:
         return bool(self.events)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
 from typing import IO, Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_runtime.exceptions import AskSdkException
+from ask_sdk_runtime.exceptions import AskSdkException, DispatchException
+from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializationException
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import ClientDisconnected
 
@@ -76,6 +78,11 @@ def make_webhook(
         if parsed is None:
             return Outcome.BAD_REQUEST, _error(400, "bad request")
         text, entry.payload = parsed
+        request_part = entry.payload.get("request")
+        if not isinstance(request_part, dict) or not isinstance(request_part.get("type"), str):
+            # The SDK would read this as an envelope without a request and fail deep in dispatch.
+            logger.warning("Refused a request: JSON object without a request type")
+            return Outcome.BAD_REQUEST, _error(400, "bad request")
         try:
             # The SDK returns the response envelope as JSON-ready data, not as text. NaN and
             # Infinity are not JSON: Alexa would fail to read a response carrying them.
@@ -83,19 +90,19 @@ def make_webhook(
         except VerificationException as err:
             logger.warning("Refused an unverified request: %s", err)
             return Outcome.REFUSED, _error(400, "bad request")
-        except SerializationException as err:
-            logger.warning("The ASK SDK could not read the request: %s", err)
+        except (SerializationException, RuntimeSerializationException, DispatchException) as err:
+            # Not an envelope the SDK can read, or a request no handler serves.
+            logger.warning("The ASK SDK could not take the request: %s", err)
             return Outcome.BAD_REQUEST, _error(400, "bad request")
         except AskSdkException as err:
-            # The SDK's own skill id check (when no ApplicationIdVerifier ran first).
-            logger.warning("The ASK SDK refused the request: %s", err)
-            return Outcome.REFUSED, _error(400, "bad request")
+            if type(err) is AskSdkException:
+                # Exactly this class: the SDK's own skill id check (when no ApplicationIdVerifier
+                # ran first). Its subclasses (storage, attributes) are our failures, not the caller's.
+                logger.warning("The ASK SDK refused the request: %s", err)
+                return Outcome.REFUSED, _error(400, "bad request")
+            return _last_resort()
         except Exception:  # noqa: BLE001
-            # Last resort at the HTTP boundary, after the skill's own exception handlers: a 500
-            # makes Alexa say "there was a problem with the requested skill's response", while a
-            # valid response lets the user hear what happened and try again.
-            logger.exception("Unexpected error while answering an Alexa request")
-            return Outcome.ERROR, _json_response(200, _apology())
+            return _last_resort()
         return Outcome.OK, Response(body, status=200, mimetype=_JSON)
 
     @blueprint.post("/")
@@ -149,7 +156,23 @@ def _json_object(raw: bytes) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(payload, dict):
         logger.warning("Refused a request: JSON body is %s, not an object", type(payload).__name__)
         return None
+    # A lone surrogate escape ("\ud800") parses, but is no character: storage and speech cannot
+    # encode it. Escaped surrogates are rare, so the full check runs only when one appears.
+    if _ESCAPED_SURROGATE.search(text) and _has_lone_surrogate(payload):
+        logger.warning("Refused a request: JSON string with a lone surrogate")
+        return None
     return text, payload
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(payload: Any) -> bool:
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 _MAX_DOUBLE_INT = int(1.7976931348623157e308)
@@ -171,6 +194,17 @@ def _double_range_int(literal: str) -> int:
     if abs(value) > _MAX_DOUBLE_INT:
         raise ValueError("number out of range")
     return value
+
+
+def _last_resort() -> tuple[Outcome, Response]:
+    """Log the exception being handled with its traceback; answer with a spoken apology.
+
+    The last resort at the HTTP boundary, after the skill's own exception handlers: a 500 makes
+    Alexa say "there was a problem with the requested skill's response", while a valid response
+    lets the user hear what happened and try again.
+    """
+    logger.exception("Unexpected error while answering an Alexa request")
+    return Outcome.ERROR, _json_response(200, _apology())
 
 
 def _apology() -> dict[str, Any]:
