@@ -32,6 +32,24 @@ class Turn:
     reprompt: str
     ends_session: bool
     marks: tuple[Mark, ...] = ()  # when each counted unit starts, for "pause" mid-turn
+    cues: tuple[Cue, ...] = ()    # what a screen shows, and when
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What a screen shows from a moment of the turn: a big counter and a caption."""
+
+    at: float  # seconds from the start of the turn, on the same estimated timeline as the speech
+    counter: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class CountedUnit:
+    """One rep (or one timed set) as speech, with its screen cues relative to the unit's start."""
+
+    speech: Speech
+    cues: tuple[Cue, ...]
 
 
 @dataclass(frozen=True)
@@ -56,16 +74,16 @@ def exercise_intro(exercise: Exercise, prompts: Prompts) -> Speech:
     return speech.say(prompts.pick("begin"))
 
 
-def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: int = NORMAL_PACE) -> list[Speech]:
-    """Voice one block from `position.rep` to its end, as one Speech per counted unit.
+def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: int = NORMAL_PACE) -> list[CountedUnit]:
+    """Voice one block from `position.rep` to its end, as one CountedUnit per counted unit.
 
     The block header (set, side) goes with the block's first unit and the rest between sets with
     its last, so a turn may end after any unit without cutting a rep or a rest in half.
     """
-    units: list[Speech] = []
+    units: list[CountedUnit] = []
     per_direction = exercise.reps
     for unit in range(position.rep, exercise.units_per_block + 1):
-        speech = Speech()
+        speech, cues = Speech(pace), _Cues()
         if unit == 1:
             _block_header(speech, exercise, position, prompts)
         direction, rep = divmod(unit - 1, per_direction)
@@ -74,11 +92,25 @@ def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: 
             key = "direction" if direction == 0 else "direction_next"
             speech.say(prompts.pick(key, direction=exercise.directions[direction].capitalize() if direction == 0
                                     else exercise.directions[direction]))
-        _count_rep(speech, exercise, rep, first_of_turn=unit == position.rep, prompts=prompts, pace=pace)
-        units.append(speech)
+        where = " · ".join(filter(None, (exercise.side_name(position.side),
+                                          exercise.directions[direction] if exercise.directions else None)))
+        _count_rep(speech, cues, exercise, rep, position, where,
+                   first_of_turn=unit == position.rep, prompts=prompts, pace=pace)
+        units.append(CountedUnit(speech, tuple(cues)))
     if exercise.rest_seconds and next_block(exercise, position) is not None:
-        units[-1].say(prompts.pick("rest", seconds=number_word(exercise.rest_seconds))).pause(exercise.rest_seconds)
+        last = units[-1]
+        last.speech.say(prompts.pick("rest", seconds=number_word(exercise.rest_seconds)))
+        rest_cue = Cue(last.speech.estimated_seconds(), str(exercise.rest_seconds), "Rest")
+        last.speech.pause(exercise.rest_seconds)
+        units[-1] = CountedUnit(last.speech, (*last.cues, rest_cue))
     return units
+
+
+class _Cues(list[Cue]):
+    """Screen cues of one unit, stamped with the unit's speech length when added."""
+
+    def show(self, speech: Speech, counter: str, caption: str) -> None:
+        self.append(Cue(speech.estimated_seconds(), counter, caption))
 
 
 def _block_header(speech: Speech, exercise: Exercise, position: Position, prompts: Prompts) -> None:
@@ -90,15 +122,20 @@ def _block_header(speech: Speech, exercise: Exercise, position: Position, prompt
                    else prompts.pick("side_next", side=side))
 
 
-def _count_rep(speech: Speech, exercise: Exercise, rep: int, *, first_of_turn: bool, prompts: Prompts, pace: int) -> None:
+def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, position: Position, where: str, *,
+               first_of_turn: bool, prompts: Prompts, pace: int) -> None:
     """Voice one rep: the cue, then the hold counted second by second, or the rep's own beat."""
     work = exercise.work
     if work.kind == "reps":
         if first_of_turn or rep == 1:
             speech.say(work.cue + ".")
         # The number marks the start of each movement; the pause is the movement itself.
+        cues.show(speech, str(rep), where or work.cue)
         speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)  # type: ignore[operator]
         return
+    label = (f"Set {position.set} of {exercise.sets}" if work.kind == "timed" and exercise.sets > 1
+             else f"Rep {rep} of {exercise.reps}")
+    caption = " · ".join(filter(None, (where, label)))
     if exercise.reps > 1:
         speech.say(prompts.pick("rep_label", n=number_word(rep)))
     if first_of_turn or work.kind == "timed":
@@ -107,9 +144,12 @@ def _count_rep(speech: Speech, exercise: Exercise, rep: int, *, first_of_turn: b
     first_word = prompts.pick("hold") if work.kind == "hold" else ""
     for elapsed in range(0, exercise.hold_seconds, beat):
         # Hold counts say the second starting now ("hold, two, three"); timed counts say the seconds gone.
-        word = first_word if elapsed == 0 else number_word(elapsed + 1 if work.kind == "hold" else elapsed)
+        shown = elapsed + 1 if work.kind == "hold" else elapsed
+        word = first_word if elapsed == 0 else number_word(shown)
+        cues.show(speech, str(shown), caption)
         speech.say(word).pause(beat)
     if work.release:
+        cues.show(speech, "✓", work.release.capitalize())
         speech.say(work.release + ".")
     if work.kind == "hold" and rep < exercise.reps:
         speech.pause(RELAX_BETWEEN_REPS_SECONDS * NORMAL_PACE / pace)
@@ -147,16 +187,19 @@ def _ends_between_blocks(turn: Turn) -> bool:
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
                pace: int, body: Speech, praise: str | None) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
-    # The best turn so far and how many marks it covers; its marks are attached once, at the end
-    # (dataclasses.replace for every candidate cost more than the rest of the loop).
-    best: tuple[Turn, int] | None = None
+    # The best turn so far and how many marks and cues it covers; they are attached once, at the
+    # end (dataclasses.replace for every candidate cost more than the rest of the loop).
+    best: tuple[Turn, int, int] | None = None
     marks: list[Mark] = []
+    cues: list[Cue] = []
     for block in blocks_from(exercise, position):
         units = count_block(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
-            marks.append(Mark(round(body.estimated_seconds(), 2), body.silence_seconds,
+            start = body.estimated_seconds()
+            marks.append(Mark(round(start, 2), body.silence_seconds,
                               Position(block.exercise_id, block.set, block.side, block.rep + i)))
-            body.extend(unit)
+            cues.extend(Cue(round(start + cue.at, 2), cue.counter, cue.caption) for cue in unit.cues)
+            body.extend(unit.speech)
             done_block = i == len(units) - 1
             if not done_block and block != position:
                 continue  # ending between reps is allowed only inside the turn's first block
@@ -165,15 +208,15 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
-                return _with_marks(*best, marks)
-            best = (turn, len(marks))
+                return _with_timeline(*best, marks, cues)
+            best = (turn, len(marks), len(cues))
     assert best is not None
-    return _with_marks(*best, marks)
+    return _with_timeline(*best, marks, cues)
 
 
-def _with_marks(turn: Turn, covered: int, marks: list[Mark]) -> Turn:
-    """The turn with the marks of the units it voices."""
-    return replace(turn, marks=tuple(marks[:covered]))
+def _with_timeline(turn: Turn, covered_marks: int, covered_cues: int, marks: list[Mark], cues: list[Cue]) -> Turn:
+    """The turn with the marks and screen cues of the units it voices."""
+    return replace(turn, marks=tuple(marks[:covered_marks]), cues=tuple(cues[:covered_cues]))
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,

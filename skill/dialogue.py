@@ -16,6 +16,7 @@ from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.pause_estimate import estimate_resume
 from skill.routine import Mode, Phase, Position, Workout, describe_place
+from skill.screen import Screen
 from skill.speech.ssml import Speech, parse_ssml
 from skill.speech.words import duration_words, number_word, times_word
 from skill.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
@@ -46,6 +47,7 @@ class Reply:
     event: ProgressEvent | None = None   # history to add to the stored copy
     forget: bool = False                 # delete everything stored for this user
     if_unsaved: Speech | None = None     # say this instead if the save fails (never claim a save)
+    screen: Screen | None = None         # what a device with a screen shows during this turn
 
 
 class Dialogue:
@@ -333,7 +335,8 @@ class Dialogue:
             finished = turn.next_exercise is None and workout.mode is Mode.ROUTINE
             event = ProgressEvent(ctx.today, new_session=new_session, routine_finished=finished)
             progress = replace(progress, log=progress.log.record_exercise(ctx.today, new_session=new_session))
-        return Reply(turn.speech, turn.reprompt, turn.ends_session, state, progress, event)
+        screen = Screen(self.catalog.get(turn.start.exercise_id).name, turn.cues)
+        return Reply(turn.speech, turn.reprompt, turn.ends_session, state, progress, event, screen=screen)
 
     def _finish(self, ctx: Context, lead: Speech, mode: Mode) -> Reply:
         """The last exercise was skipped: close the workout."""

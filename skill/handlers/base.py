@@ -16,12 +16,14 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
+from ask_sdk_model.interfaces.alexa.presentation.apl import ExecuteCommandsDirective, RenderDocumentDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from skill.alexa_api import device_timezone
 from skill.content import BASE_LOCALE, Catalog, Exercise
 from skill.dialogue import Context, Dialogue, Reply
 from skill.routine import Phase, Workout
+from skill.screen import TOKEN as SCREEN_TOKEN, counter_commands, render_document
 from skill.speech.ssml import Speech
 from skill.state import ProgressEvent, SessionState, UserProgress
 
@@ -106,6 +108,14 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
         if not saved and reply.if_unsaved is not None:
             speech = reply.if_unsaved
     builder = handler_input.response_builder.speak(speech.to_ssml())
+    if reply.screen is not None and supports_apl(handler_input):
+        document = render_document(reply.screen)
+        builder.add_directive(RenderDocumentDirective(token=document["token"], document=document["document"],
+                                                      datasources=document["datasources"]))
+        if reply.screen.cues:  # a set-up turn has nothing to count
+            # The commands stay plain dicts: the SDK's serializer passes dicts through as they are.
+            builder.add_directive(ExecuteCommandsDirective(commands=counter_commands(reply.screen.cues),
+                                                           token=SCREEN_TOKEN))
     if reply.reprompt:
         builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
     return builder.set_should_end_session(reply.ends_session).response
@@ -143,6 +153,14 @@ def request_time(timestamp: Any) -> float:
         moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
         return moment.timestamp()
     return datetime.now(timezone.utc).timestamp()
+
+
+def supports_apl(handler_input: HandlerInput) -> bool:
+    """True when the device shows APL (an Echo Show); requests without a device say no."""
+    context = handler_input.request_envelope.context
+    device = context.system.device if context and context.system else None
+    interfaces = device.supported_interfaces if device else None
+    return interfaces is not None and interfaces.alexa_presentation_apl is not None
 
 
 def local_day(epoch_seconds: float, zone: str | None) -> date:

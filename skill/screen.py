@@ -1,0 +1,52 @@
+"""What an Echo Show displays during a counted turn: the exercise, the current step, a big counter.
+
+Plain Python building APL as dicts. The counter moves by SetValue commands separated by Idle delays
+computed from the same timeline as the speech (breaks exact, words estimated at the current pace), so
+screen and voice count together. Devices without APL get nothing from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from skill.coach import Cue
+from skill.content import CONTENT_DIR
+
+TOKEN = "foot-coach-counter"
+DOCUMENT: dict[str, Any] = json.loads((CONTENT_DIR / "screen.apl.json").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One counted turn's display: a title and the timed cues."""
+
+    title: str
+    cues: tuple[Cue, ...]
+
+
+def render_document(screen: Screen) -> dict[str, Any]:
+    """The Alexa.Presentation.APL.RenderDocument directive (as its JSON fields)."""
+    first = screen.cues[0] if screen.cues else Cue(0, "", "")
+    return {
+        "type": "Alexa.Presentation.APL.RenderDocument",
+        "token": TOKEN,
+        "document": DOCUMENT,
+        "datasources": {"screen": {"title": screen.title.capitalize(), "caption": first.caption, "counter": ""}},
+    }
+
+
+def counter_commands(cues: Sequence[Cue]) -> list[dict[str, Any]]:
+    """One Sequential of Idle + SetValue steps that replays the cues at their times (milliseconds)."""
+    steps: list[dict[str, Any]] = []
+    clock_ms = 0
+    for cue in cues:
+        at_ms = round(cue.at * 1000)
+        if at_ms > clock_ms:
+            steps.append({"type": "Idle", "delay": at_ms - clock_ms})
+            clock_ms = at_ms
+        steps.append({"type": "SetValue", "componentId": "counter", "property": "text", "value": cue.counter})
+        steps.append({"type": "SetValue", "componentId": "caption", "property": "text", "value": cue.caption})
+    return [{"type": "Sequential", "commands": steps}]
