@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import skill
+from ssml_reading import runs
 from skill.coach import plan_turn
 from skill.content import CONTENT_DIR, Catalog, ContentError, load_catalog, normalise
 from skill.content.prompts import Prompts
@@ -283,32 +284,6 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 def test_unchanged_copy_loads(tmp_path: Path) -> None:
     """The validation tests start from a copy that loads, so each failure is due to its one change."""
     assert load_catalog(write(tmp_path, broken(lambda d: None))) == CATALOG
-
-
-def runs(ssml: str) -> list[str | int]:
-    """A document as a speech engine hears it: text runs (str) and silences (int ms), parsed as XML."""
-    out: list[str | int] = []
-
-    def text(t: str | None) -> None:
-        if t and t.strip():
-            folded = " ".join(t.split())
-            if out and isinstance(out[-1], str):
-                out[-1] = f"{out[-1]} {folded}"
-            else:
-                out.append(folded)
-
-    def visit(node: ET.Element) -> None:
-        text(node.text)
-        for child in node:
-            if child.tag == "break":
-                amount, unit = re.fullmatch(r"(\d+)(ms|s)", child.attrib["time"]).groups()  # type: ignore[union-attr]
-                out.append(int(amount) * (1 if unit == "ms" else 1000))
-            else:
-                visit(child)
-            text(child.tail)
-
-    visit(ET.fromstring(ssml))
-    return out
 
 
 def play(catalog: Catalog, exercise_id: str) -> tuple[list[int], list[float]]:
