@@ -239,6 +239,44 @@ def test_fits_one_turn_respects_both_limits() -> None:
     assert not many.fits_one_turn()
 
 
+BUILD_STEPS = st.lists(st.one_of(
+    XML_TEXT.map(lambda t: ("say", t)),
+    st.floats(0, 25, allow_nan=False).map(lambda s: ("pause", s)),
+    st.integers(0, 10).map(lambda n: ("extend_copy", n)),   # extend with a copy of the first n events
+    st.just(("extend_self", None)),
+    st.just(("replace_events", None)),                     # parse_ssml-style: a new events list
+), max_size=16)
+
+
+@given(steps=BUILD_STEPS, rate=st.integers(MIN_RATE_PERCENT, MAX_RATE_PERCENT))
+@settings(max_examples=200, deadline=None)
+def test_running_totals_match_a_full_recount(steps: list[tuple[str, object]], rate: int) -> None:
+    """The budget figures kept as running totals equal those recounted from the rendered document."""
+    speech = Speech(rate)
+    for kind, value in steps:
+        if kind == "say":
+            speech.say(value)  # type: ignore[arg-type]
+        elif kind == "pause":
+            speech.pause(value)  # type: ignore[arg-type]
+        elif kind == "extend_copy":
+            part = Speech()
+            part.events = list(speech.events[:value])  # type: ignore[misc]
+            speech.extend(part)
+        elif kind == "extend_self":
+            speech.extend(speech)
+        else:
+            speech.events = list(speech.events)
+        # Checked after every step: the totals are updated incrementally.
+        ssml = speech.to_ssml()
+        silences = [e.ms for e in speech.events if isinstance(e, Silence)]
+        words = sum(len(e.text.split()) for e in speech.events if isinstance(e, Say))
+        assert speech.ssml_length() == len(ssml)
+        assert speech.word_count == words
+        assert speech.silence_seconds == sum(silences) / 1000
+        assert speech.estimated_seconds() == speech.speaking_seconds() + speech.silence_seconds
+        assert speech.fits_one_turn() == (len(ssml) <= MAX_SSML_CHARS and speech.estimated_seconds() <= MAX_TURN_SECONDS)
+
+
 # -- parse_ssml: replaying our own output, refusing anything else -------------------------------------------
 
 EVENTS = st.lists(

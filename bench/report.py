@@ -1,0 +1,276 @@
+"""Turn a run's results into the targets check, Markdown tables, a comparison, and machine facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT
+
+TURN_LABELS = {
+    "launch": "launch",
+    "start_exercise": "**start exercise (counted set)**",
+    "next": "next (skip, count the next)",
+    "pause": "pause",
+    "resume": "resume (counted)",
+}
+APP_LABELS = {"foot_coach": "Foot Coach (verified, SQLite)", "hello_world": "SDK hello-world (unverified)",
+              "bare_flask": "bare Flask (fixed JSON)"}
+PACKAGES = ("flask", "werkzeug", "gunicorn", "ask-sdk-core", "ask-sdk-webservice-support", "cryptography")
+README_START = "<!-- bench:results:start -->"
+README_END = "<!-- bench:results:end -->"
+
+# The issue's targets, as ratios against baselines measured in the same run.
+HTTP_MIN_RATIO = 0.9
+INPROCESS_MAX_P99_RATIO = 1.5
+VERIFY_MAX_US = 50.0
+STARTUP_MAX_MS = 1000.0
+BUSY_CORES = 0.25   # other processes using more than this on average make the run noisy
+
+
+def machine() -> dict[str, Any]:
+    """Where the run happened: CPU, cores, memory, OS, Python, key packages and the code's commit."""
+    cpu = platform.processor() or platform.machine()
+    memory_gb = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": versions,
+        "commit": _commit(),
+    }
+
+
+def _commit() -> str | None:
+    """The checked-out commit, with "+changes" when the working tree differs from it (read-only git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target: what was measured, against what, and whether it is met (None when not measured)."""
+    out: list[dict[str, Any]] = []
+    http = results.get("http")
+    if http:
+        ratios = {r["users"]: r["ratio_rps_to_hello_world"] for r in http["runs"] if r["app"] == "foot_coach"}
+        out.append({
+            "target": f"HTTP throughput of a counted turn (verified, SQLite) >= {HTTP_MIN_RATIO}x hello-world",
+            "measured": ", ".join(f"{_x(v)} at {u}" for u, v in sorted(ratios.items())),
+            "met": all(v is not None and v >= HTTP_MIN_RATIO for v in ratios.values()),
+        })
+    inprocess = results.get("inprocess")
+    if inprocess:
+        turn = inprocess["turns"][inprocess["counted_turn"]]
+        out.append({
+            "target": f"In-process p99 of a counted turn <= {INPROCESS_MAX_P99_RATIO}x hello-world's",
+            "measured": f"{_x(turn['ratio_p99'])} ({turn['foot_coach']['p99']:.0f} vs {turn['hello_world']['p99']:.0f} µs)",
+            "met": turn["ratio_p99"] is not None and turn["ratio_p99"] <= INPROCESS_MAX_P99_RATIO,
+        })
+    verification = results.get("verification")
+    if verification:
+        warm = verification["warm_signature_us"]
+        out.append({
+            "target": f"Signature verification, warm cache <= {VERIFY_MAX_US:.0f} µs per request",
+            "measured": f"{warm['mean']:.1f} µs mean, {warm['p99']:.1f} µs p99",
+            "met": warm["mean"] <= VERIFY_MAX_US,
+        })
+    startup = results.get("startup")
+    if startup:
+        median = startup["median"]
+        out.append({
+            "target": f"Start-up (import + create_app) to first answer < {STARTUP_MAX_MS / 1000:.0f} s",
+            "measured": f"{median['total_ms']:.0f} ms ({median['process_to_answer_ms']:.0f} ms from process start)",
+            "met": startup["all_answered"] and median["process_to_answer_ms"] < STARTUP_MAX_MS,
+        })
+    return out
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The whole run as Markdown: targets, then each measurement, then the machine."""
+    lines: list[str] = []
+    checks = results.get("targets") or []
+    if checks:
+        lines += ["### Targets (ratios from this run)", ""]
+        lines += _table(["Target", "Measured", "Met"],
+                        ([t["target"], t["measured"], {True: "yes", False: "**no**", None: "n/a"}[t["met"]]]
+                         for t in checks))
+        lines.append("")
+    inprocess = results.get("inprocess")
+    if inprocess:
+        lines += [f"### In process, per request, no HTTP (µs; {inprocess['iterations']:,} conversations)", ""]
+        rows = []
+        for turn, label in TURN_LABELS.items():
+            t = inprocess["turns"][turn]
+            rows.append([label, _n(t["foot_coach"]["p50"]), _n(t["foot_coach"]["p99"]),
+                         _n(t["hello_world"]["p50"]), _n(t["hello_world"]["p99"]), _x(t["ratio_p50"]),
+                         _x(t["ratio_p99"])])
+        a = inprocess["all_turns"]
+        rows.append(["all five turns", _n(a["foot_coach"]["p50"]), _n(a["foot_coach"]["p99"]),
+                     _n(a["hello_world"]["p50"]), _n(a["hello_world"]["p99"]), _x(a["ratio_p50"]), _x(a["ratio_p99"])])
+        lines += _table(["Turn", "Foot Coach p50", "p99", "hello-world p50", "p99", "ratio p50", "ratio p99"], rows)
+        reply = inprocess["counted_reply"]
+        lines += ["", f"Foot Coach: the SDK handler with signature, timestamp and skill-id checks, SQLite read and "
+                      f"write. The counted turn says {reply['breaks']} breaks in {reply['ssml_chars']:,} characters "
+                      f"of SSML. hello-world: the same SDK handler, same request bodies, no checks, no storage.", ""]
+    http = results.get("http")
+    if http:
+        lines += [f"### HTTP: gunicorn, {http['workers']} {http['worker_class']} workers, 127.0.0.1 "
+                  f"({http['settings']['seconds']:g} s per run after {http['settings']['warmup']:g} s warm-up)", ""]
+        rows = []
+        for r in http["runs"]:
+            rows.append([r["users"], APP_LABELS.get(r["app"], r["app"]), _n(r["rps"]), _n(r["latency_ms"]["p50"], 2),
+                         _n(r["latency_ms"]["p99"], 2), r["errors"], _n(r["server_cpu_us_per_request"]),
+                         _x(r["ratio_rps_to_hello_world"]), _x(r["ratio_rps_to_bare_flask"])])
+        lines += _table(["Users", "App", "req/s", "p50 ms", "p99 ms", "errors", "server CPU µs/req",
+                         "× hello-world", "× bare Flask"], rows)
+        client = http.get("client")
+        boots = ", ".join(f"{name} {app['boot_to_first_answer_s']:.2f} s" for name, app in http["apps"].items())
+        lines.append("")
+        if client:
+            lines.append(f"Load generator (threads, one new connection per request, as gunicorn's sync workers "
+                         f"close each): {client['cpu_us_per_request']:.0f} µs of CPU per request, so about "
+                         f"{client['ceiling_rps_one_core']:,.0f} req/s from one core; the best bare Flask run "
+                         f"reached {client['bare_flask_best_rps']:,.0f} req/s. The client shares the 2 cores with "
+                         f"the server; server CPU per request is the fairer cost figure.")
+        lines += [f"Gunicorn start to first answer: {boots}.", ""]
+    verification = results.get("verification")
+    if verification:
+        lines += [f"### Request verification alone ({verification['iterations']:,} calls, "
+                  f"{verification['body_bytes']:,}-byte body)", ""]
+        rows = []
+        for key, label in (("warm_signature_us", "signature, warm cache (headers, URL, RSA-SHA256)"),
+                           ("warm_all_checks_us", "signature + timestamp + skill id"),
+                           ("rsa_verify_only_us", "RSA-2048 verify alone (the floor)")):
+            s = verification[key]
+            rows.append([label, _n(s["mean"], 1), _n(s["p50"], 1), _n(s["p99"], 1)])
+        cold = verification["cold_chain_validation_ms"]
+        rows.append(["chain validation on a cache miss (once per worker)", _n(cold["mean"] * 1000, 1),
+                     _n(cold["p50"] * 1000, 1), _n(cold["p99"] * 1000, 1)])
+        lines += _table(["Check", "mean µs", "p50 µs", "p99 µs"], rows)
+        lines.append("")
+    startup = results.get("startup")
+    if startup:
+        m = startup["median"]
+        lines += [f"### Start-up to the first answer (fresh process, median of {len(startup['runs'])})", ""]
+        lines += _table(["import skill.app", "create_app", "first request", "total in process",
+                         "process start to answer"],
+                        [[f"{m['import_ms']:.0f} ms", f"{m['create_app_ms']:.0f} ms", f"{m['first_request_ms']:.0f} ms",
+                          f"{m['total_ms']:.0f} ms", f"{m['process_to_answer_ms']:.0f} ms"]])
+        lines += ["", "create_app includes parsing certifi's roots for the verifier; the first request is a signed "
+                      "counted turn on a new SQLite file (schema creation, chain validation from a local file).", ""]
+    m = results.get("machine")
+    if m:
+        packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+        lines += ["### Machine", "",
+                  f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {m['os']}; Python {m['python']}; "
+                  f"{packages}. Code: {m['commit'] or 'unknown'}. Run at {results['started_at']}, "
+                  f"took {results['duration_s']:.0f} s (`{results['command']}`). Load average at the start "
+                  f"{m.get('load_average_at_start')}; during the run other processes used "
+                  f"{m.get('other_processes_cores', 'n/a')} cores on average, hypervisor steal "
+                  f"{m.get('steal_cores', 'n/a')}.", ""]
+        others = (m.get("other_processes_cores") or 0) + (m.get("steal_cores") or 0)
+        if others > BUSY_CORES:
+            lines += [f"**Other work used the machine during this run (about {others:.2f} cores besides the "
+                      "benchmark): expect noisy tails. Use `--wait-quiet 300` for figures to publish.**", ""]
+    return "\n".join(lines)
+
+
+def comparison(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Key figures of an earlier run next to this one's, as Markdown."""
+    rows = []
+
+    def add(label: str, before: float | None, after: float | None, unit: str) -> None:
+        change = f"{after / before:.2f}x" if before and after is not None else "n/a"
+        rows.append([label, _n(before, 1) + unit, _n(after, 1) + unit, change])
+
+    for key in ("inprocess",):
+        if old.get(key) and new.get(key):
+            for turn in TURN_LABELS:
+                a, b = old[key]["turns"].get(turn), new[key]["turns"].get(turn)
+                if a and b:
+                    add(f"in process {turn} p50 (Foot Coach)", a["foot_coach"]["p50"], b["foot_coach"]["p50"], " µs")
+                    add(f"in process {turn} p99 (Foot Coach)", a["foot_coach"]["p99"], b["foot_coach"]["p99"], " µs")
+    if old.get("http") and new.get("http"):
+        before = {(r["app"], r["users"]): r for r in old["http"]["runs"]}
+        for r in new["http"]["runs"]:
+            a = before.get((r["app"], r["users"]))
+            if a:
+                add(f"HTTP {r['app']} {r['users']} users", a["rps"], r["rps"], " req/s")
+    old_targets = {t["target"]: t["measured"] for t in old.get("targets") or []}
+    for t in new.get("targets") or []:
+        if t["target"] in old_targets:
+            rows.append([t["target"], old_targets[t["target"]], t["measured"], ""])
+    if old.get("verification") and new.get("verification"):
+        add("verification warm mean", old["verification"]["warm_signature_us"]["mean"],
+            new["verification"]["warm_signature_us"]["mean"], " µs")
+    if old.get("startup") and new.get("startup"):
+        add("start-up to first answer", old["startup"]["median"]["process_to_answer_ms"],
+            new["startup"]["median"]["process_to_answer_ms"], " ms")
+    if not rows:
+        return ""
+    return "\n".join(["### Compared with the earlier run", "", *_table(["Figure", "before", "after", "after/before"], rows), ""])
+
+
+def update_readme(readme: Path, text: str) -> None:
+    """Replace the results section of bench/README.md (between its markers) with text.
+
+    Raises:
+        ValueError: the README has no results markers.
+    """
+    content = readme.read_text(encoding="utf-8")
+    start, end = content.find(README_START), content.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} section")
+    readme.write_text(content[:start + len(README_START)] + "\n" + text.rstrip() + "\n" + content[end:],
+                      encoding="utf-8")
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a results file written by an earlier run."""
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,119 @@
+"""Smoke tests for the benchmark (bench/): it runs end to end with tiny counts. Nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # bench/ is a top-level package of the repository, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench import inprocess, signed_app  # noqa: E402
+from bench.fixtures import BenchAuthority  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> BenchAuthority:
+    """The benchmark's test certificate authority, issued for now."""
+    return BenchAuthority.create(tmp_path_factory.mktemp("bench-ca"))
+
+
+@pytest.mark.e2e
+def test_the_benchmark_runs_every_phase_and_writes_its_results(tmp_path: Path) -> None:
+    """`python -m bench` with tiny counts: every phase answers, every server it started is gone."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--iterations", "5", "--users", "1,3", "--seconds", "0.3",
+         "--warmup", "0.1", "--startup-runs", "1", "--verify-iterations", "50", "--json", str(out),
+         "--timeout", "120"],
+        cwd=ROOT, capture_output=True, text=True, timeout=150,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert {"inprocess", "http", "verification", "startup", "targets", "machine"} <= results.keys()
+    assert results["inprocess"]["iterations"] == 5
+    assert set(results["inprocess"]["turns"]) == set(inprocess.TURNS)
+    runs = {(r["app"], r["users"]): r for r in results["http"]["runs"]}
+    assert set(runs) == {(app, users) for app in ("foot_coach", "hello_world", "bare_flask") for users in (1, 3)}
+    for run in runs.values():
+        assert run["completed"] > 0 and run["errors"] == 0, run
+    assert results["startup"]["all_answered"]
+    assert len(results["targets"]) == 4
+    for heading in ("### Targets", "### In process", "### HTTP", "### Request verification", "### Start-up",
+                    "### Machine"):
+        assert heading in done.stdout
+    # Every gunicorn master it started has exited (its workers stop with it).
+    for app in results["http"]["apps"].values():
+        assert not _running(app["pid"]), app
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and has not exited (a zombie counts as exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_the_bench_entry_point_refuses_to_start_without_the_benchmark_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench.signed_app cannot be mistaken for a production entry point: it needs both files named."""
+    monkeypatch.delenv(signed_app.ROOT_ENV, raising=False)
+    monkeypatch.setenv(signed_app.CHAIN_ENV, "/nonexistent.pem")
+    with pytest.raises(RuntimeError, match=signed_app.ROOT_ENV):
+        signed_app.create_app()
+
+
+def test_in_process_dispatch_answers_like_the_real_webhook(ca: BenchAuthority, tmp_path: Path) -> None:
+    """What the in-process phase times is what POST / answers: same session state, same kind of reply."""
+    foot_coach = inprocess.build_foot_coach(f"sqlite:///{tmp_path / 'a.sqlite'}", ca.verifier())
+    try:
+        requests = inprocess.capture_conversation(foot_coach.dispatch, ca)
+        direct = [json.loads(foot_coach.dispatch(r.headers, r.text)) for r in requests]
+    finally:
+        foot_coach.store.close()
+    monkey_env = {signed_app.ROOT_ENV: str(ca.root_pem), signed_app.CHAIN_ENV: str(ca.chain_pem)}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in monkey_env.items():
+            mp.setenv(name, value)
+        mp.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'b.sqlite'}")
+        mp.setenv("SKILL_ID", inprocess.fixtures.SKILL_ID)
+        app = signed_app.create_app()
+    client = app.test_client()
+    try:
+        for request in requests:  # the first pass stores progress, as capture_conversation did
+            client.post("/", data=request.body, headers={**request.headers, "Content-Type": "application/json"})
+        for request, expected in zip(requests, direct):
+            response = client.post("/", data=request.body, headers={**request.headers, "Content-Type": "application/json"})
+            assert response.status_code == 200, request.name
+            body = response.get_json()
+            assert body["sessionAttributes"].keys() == expected["sessionAttributes"].keys(), request.name
+            for key in ("phase", "mode", "position"):
+                assert body["sessionAttributes"].get(key) == expected["sessionAttributes"].get(key), (request.name, key)
+            assert body["response"].get("shouldEndSession") == expected["response"].get("shouldEndSession")
+    finally:
+        app.extensions["foot_coach_store"].close()
+
+
+def test_a_request_without_the_bench_signature_is_refused_by_the_bench_app(ca: BenchAuthority, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verification really is on in the server the benchmark measures: an unsigned request gets 400."""
+    from bench import fixtures
+
+    monkeypatch.setenv(signed_app.ROOT_ENV, str(ca.root_pem))
+    monkeypatch.setenv(signed_app.CHAIN_ENV, str(ca.chain_pem))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    monkeypatch.setenv("SKILL_ID", fixtures.SKILL_ID)
+    app = signed_app.create_app()
+    try:
+        body = fixtures.encode(fixtures.launch())
+        assert app.test_client().post("/", data=body, headers={"Content-Type": "application/json"}).status_code == 400
+        signed = app.test_client().post("/", data=body, headers={**ca.sign(body), "Content-Type": "application/json"})
+        assert signed.status_code == 200
+    finally:
+        app.extensions["foot_coach_store"].close()
