@@ -29,6 +29,8 @@ class TimedApiClient(DefaultApiClient):
 
     def __init__(self, timeout: float = API_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
+        # One session per client: connections to the API are reused instead of set up per call.
+        self._session = requests.Session()
 
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
         parts = urlsplit(request.url)
@@ -37,7 +39,8 @@ class TimedApiClient(DefaultApiClient):
         return super().invoke(request)
 
     def _resolve_method(self, request: ApiClientRequest) -> Callable[..., Any]:
-        return functools.partial(super()._resolve_method(request), timeout=self.timeout)
+        method = super()._resolve_method(request)  # validates the method name, as the SDK does
+        return functools.partial(getattr(self._session, method.__name__), timeout=self.timeout)
 
     def _invoke_local(self, request: ApiClientRequest) -> ApiClientResponse:
         headers = dict(request.headers or [])

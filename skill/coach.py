@@ -7,6 +7,8 @@ prescribed holds and rests and never shorten them.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from skill.content import Catalog, Exercise
@@ -32,7 +34,13 @@ class Turn:
     reprompt: str
     ends_session: bool
     marks: tuple[Mark, ...] = ()  # when each counted unit starts, for "pause" mid-turn
-    cues: tuple[Cue, ...] = ()    # what a screen shows, and when
+    placed: tuple[tuple[float, CountedUnit], ...] = ()  # each counted unit with its start time
+
+    @functools.cached_property
+    def cues(self) -> tuple[Cue, ...]:
+        """What a screen shows, and when (worked out only for devices that have a screen)."""
+        return tuple(Cue(round(start + cue.at, 2), cue.counter, cue.caption)
+                     for start, unit in self.placed for cue in unit.cues)
 
 
 @dataclass(frozen=True)
@@ -155,9 +163,29 @@ def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, positi
         speech.pause(RELAX_BETWEEN_REPS_SECONDS * NORMAL_PACE / pace)
 
 
+CountBlock = Callable[[Exercise, Position, Prompts, int], Sequence[CountedUnit]]
+
+
+def cached_counting(catalog: Catalog, prompts: Prompts, size: int = 512) -> CountBlock:
+    """count_block with a cache for one catalog and prompt set: a block always sounds the same.
+
+    The prompts used inside a block have one variant each, so caching loses no variety.
+    """
+    @functools.lru_cache(maxsize=size)
+    def counted(exercise_id: str, position: Position, pace: int) -> tuple[CountedUnit, ...]:
+        units = tuple(count_block(catalog.get(exercise_id), position, prompts, pace))
+        for unit in units:
+            # Bring each Speech's running totals up to date now: shared units are then only read,
+            # never written, by the requests (and threads) that reuse them.
+            unit.speech.estimated_seconds()
+        return units
+
+    return lambda exercise, position, _prompts, pace: counted(exercise.id, position, pace)
+
+
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
               pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False,
-              praise: str | None = None) -> Turn:
+              praise: str | None = None, count: CountBlock = count_block) -> Turn:
     """Fit as many whole blocks as one turn allows, then close with the right question.
 
     The set-up cue comes first unless the user was already `briefed`. When the cue and the first
@@ -170,11 +198,12 @@ def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode
     if lead_in:
         opening.extend(lead_in)
     if not position.is_exercise_start() or briefed:
-        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise)
+        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise, count)
     intro = exercise_intro(exercise, prompts)
-    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro), praise)
+    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro),
+                      praise, count)
     if _ends_between_blocks(turn) or not _ends_between_blocks(
-            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening), praise)):
+            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening), praise, count)):
         return turn
     speech = opening.extend(intro).say(prompts.pick("ask_ready"))
     return Turn(speech, position, position, None, prompts.pick("reprompt_continue"), ends_session=False)
@@ -185,20 +214,20 @@ def _ends_between_blocks(turn: Turn) -> bool:
 
 
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
-               pace: int, body: Speech, praise: str | None) -> Turn:
+               pace: int, body: Speech, praise: str | None, count: CountBlock) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
     # The best turn so far and how many marks and cues it covers; they are attached once, at the
     # end (dataclasses.replace for every candidate cost more than the rest of the loop).
-    best: tuple[Turn, int, int] | None = None
+    best: tuple[Turn, int] | None = None
     marks: list[Mark] = []
-    cues: list[Cue] = []
+    placed: list[tuple[float, CountedUnit]] = []
     for block in blocks_from(exercise, position):
-        units = count_block(exercise, block, prompts, pace)
+        units = count(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
             start = body.estimated_seconds()
             marks.append(Mark(round(start, 2), body.silence_seconds,
                               Position(block.exercise_id, block.set, block.side, block.rep + i)))
-            cues.extend(Cue(round(start + cue.at, 2), cue.counter, cue.caption) for cue in unit.cues)
+            placed.append((start, unit))
             body.extend(unit.speech)
             done_block = i == len(units) - 1
             if not done_block and block != position:
@@ -208,15 +237,15 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
-                return _with_timeline(*best, marks, cues)
-            best = (turn, len(marks), len(cues))
+                return _with_timeline(*best, marks, placed)
+            best = (turn, len(marks))
     assert best is not None
-    return _with_timeline(*best, marks, cues)
+    return _with_timeline(*best, marks, placed)
 
 
-def _with_timeline(turn: Turn, covered_marks: int, covered_cues: int, marks: list[Mark], cues: list[Cue]) -> Turn:
-    """The turn with the marks and screen cues of the units it voices."""
-    return replace(turn, marks=tuple(marks[:covered_marks]), cues=tuple(cues[:covered_cues]))
+def _with_timeline(turn: Turn, covered: int, marks: list[Mark], placed: list[tuple[float, CountedUnit]]) -> Turn:
+    """The turn with the marks and placed units of the units it voices."""
+    return replace(turn, marks=tuple(marks[:covered]), placed=tuple(placed[:covered]))
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
@@ -250,11 +279,12 @@ def spoken_list(items: tuple[str, ...] | list[str]) -> str:
     return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
-def estimate_exercise_seconds(catalog: Catalog, prompts: Prompts, exercise: Exercise, pace: int = NORMAL_PACE) -> float:
+def estimate_exercise_seconds(catalog: Catalog, prompts: Prompts, exercise: Exercise, pace: int = NORMAL_PACE,
+                              count: CountBlock = count_block) -> float:
     """How long an exercise takes from its set-up cue to its last rep, by planning every turn."""
     total, position, briefed = 0.0, Position(exercise.id), False
     while True:
-        turn = plan_turn(catalog, prompts, position, Mode.SINGLE, pace, briefed=briefed)
+        turn = plan_turn(catalog, prompts, position, Mode.SINGLE, pace, briefed=briefed, count=count)
         total += turn.speech.estimated_seconds()
         if turn.end is None:
             return total

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from skill import routine
-from skill.coach import NORMAL_PACE, Turn, estimate_exercise_seconds, plan_turn
+from skill.coach import NORMAL_PACE, Turn, cached_counting, estimate_exercise_seconds, plan_turn
 from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.pause_estimate import estimate_resume
@@ -56,6 +56,7 @@ class Dialogue:
     def __init__(self, catalog: Catalog, prompts: Prompts) -> None:
         self.catalog = catalog
         self.prompts = prompts
+        self._count = cached_counting(catalog, prompts)
 
     # -- opening -----------------------------------------------------------------------------
     def launch(self, ctx: Context) -> Reply:
@@ -220,18 +221,18 @@ class Dialogue:
         workout, pace = ctx.state.workout, ctx.state.pace
         if not workout.in_workout():
             first = self.catalog.exercises[0]
-            total = sum(estimate_exercise_seconds(self.catalog, self.prompts, e, pace) for e in self.catalog.exercises)
+            total = sum(estimate_exercise_seconds(self.catalog, self.prompts, e, pace, self._count) for e in self.catalog.exercises)
             text = self.prompts.pick("whats_next_idle", name=first.name, duration=duration_words(total))
             return self._ask(ctx, Speech(pace).say(text), ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
         assert workout.position is not None
         current = self.catalog.get(workout.position.exercise_id)
         if workout.position.is_exercise_start() and not ctx.state.briefed:
-            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, current, pace))
+            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, current, pace, self._count))
             text = self.prompts.pick("whats_next", name=current.name, duration=duration)
         elif (following := self.catalog.after(current.id)) is None:
             text = self.prompts.pick("whats_next_last", current=current.name.capitalize())
         else:
-            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, following, pace))
+            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, following, pace, self._count))
             text = self.prompts.pick("whats_next_after_current", current=current.name, name=following.name,
                                      duration=duration)
         return self._ask(ctx, Speech(pace).say(text), ctx.state)
@@ -322,7 +323,7 @@ class Dialogue:
         praise = (self.prompts.pick("daily_goal", goal=number_word(goal))
                   if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
         turn: Turn = plan_turn(self.catalog, self.prompts, workout.position, workout.mode, ctx.state.pace, lead,
-                               briefed, praise)
+                               briefed, praise, self._count)
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
         exercise_done = turn.end is None
         state = replace(ctx.state, workout=moved, briefed=not exercise_done,

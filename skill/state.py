@@ -8,7 +8,7 @@ not check out is dropped (the user's stored progress then decides), never truste
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -99,6 +99,7 @@ class UserProgress:
     heard_safety: bool = False      # the one-time safety sentence has been spoken
     pace: int = NORMAL_PACE
     timezone: str | None = None     # the device's time zone, from the Alexa Settings API
+    timezone_checked: str | None = None  # the day (UTC, ISO) it was last asked for; asked at most daily
     log: TrainingLog = field(default_factory=TrainingLog)
     routines_completed: int = 0
 
@@ -106,6 +107,7 @@ class UserProgress:
         """Serialise for the persistence adapter."""
         return {"schema": SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
                 "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
+                "timezone_checked": self.timezone_checked,
                 "log": self.log.to_dict(), "routines_completed": self.routines_completed}
 
     @classmethod
@@ -119,8 +121,9 @@ class UserProgress:
             mode = Mode.ROUTINE
         timezone = _timezone_name(data.get("timezone"))
         routines = data.get("routines_completed", 0)
+        checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
         return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
-                   clamp_pace(data.get("pace", NORMAL_PACE)), timezone, TrainingLog.from_dict(data.get("log")),
+                   clamp_pace(data.get("pace", NORMAL_PACE)), timezone, checked, TrainingLog.from_dict(data.get("log")),
                    routines if isinstance(routines, int) and routines >= 0 else 0)
 
     def merge_into(self, stored: dict[str, Any], loaded: UserProgress,
@@ -165,7 +168,10 @@ def clamp_pace(value: Any) -> int:
 
 
 def _position_dict(position: Position | None) -> dict[str, Any] | None:
-    return asdict(position) if position else None
+    # Written out rather than dataclasses.asdict, which deep-copies and is slow on every turn.
+    if position is None:
+        return None
+    return {"exercise_id": position.exercise_id, "set": position.set, "side": position.side, "rep": position.rep}
 
 
 def _timezone_name(value: Any) -> str | None:

@@ -49,7 +49,9 @@ class Prompts:
         Raises:
             KeyError: unknown key or a placeholder without a value (a programming error).
         """
-        return self._rng.choice(self._table[key]).format(**params)
+        variants = self._table[key]
+        text = variants[0] if len(variants) == 1 else self._rng.choice(variants)
+        return text.format(**params) if params or "{" in text else text
 
 
 def _read_table(path: Path) -> dict[str, list[str]]:

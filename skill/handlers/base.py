@@ -83,9 +83,12 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
         # A new session (or attributes that did not validate): the stored progress decides.
         workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
                    else Workout.idle())
-        zone = device_timezone(handler_input) or progress.timezone
+        today_utc = datetime.fromtimestamp(request_time(envelope.request.timestamp), timezone.utc).date().isoformat()
+        zone = progress.timezone
+        if zone is None or progress.timezone_checked != today_utc:  # ask Alexa at most once a day
+            zone = device_timezone(handler_input) or zone
+            progress = replace(progress, timezone=zone, timezone_checked=today_utc)
         state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety, timezone=zone)
-        progress = replace(progress, timezone=zone)
     else:
         # Within a session, the session is the truth: a save that failed earlier is repeated.
         place = state.workout.position if state.workout.in_workout() else progress.place
