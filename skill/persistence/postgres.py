@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.exceptions import PersistenceException
 
-from skill.persistence import DEFAULT_TABLE, Cursor, Dialect, SqlStore, _redact
+from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore, _redact
 from skill.persistence.keys import KeyFunction, user_key
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ask_sdk_core.exceptions import PersistenceException
 
-from skill.persistence import DEFAULT_TABLE, Cursor, Dialect, SqlStore
+from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore
 from skill.persistence.keys import KeyFunction, user_key
 
 
