@@ -191,7 +191,8 @@ class Dialogue:
             return self._ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_to_repeat")),
                              ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE))
                              if not ctx.state.workout.in_workout() else ctx.state)
-        return Reply(speech, ctx.state.last_reprompt, False, ctx.state, ctx.progress)
+        state = replace(ctx.state, turn_at=ctx.now) if ctx.state.last_was_count else ctx.state
+        return Reply(speech, ctx.state.last_reprompt, False, state, ctx.progress)  # a pause now rewinds in it
 
     def change_pace(self, ctx: Context, direction: str) -> Reply:
         """"Slower" / "faster" / "normal speed": change the counting pace, apply it from the next count."""
@@ -328,7 +329,7 @@ class Dialogue:
         exercise_done = turn.end is None
         state = replace(ctx.state, workout=moved, briefed=not exercise_done,
                         turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(), turn_marks=turn.marks,
-                        last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt,
+                        last_ssml=turn.speech.to_ssml(), last_reprompt=turn.reprompt, last_was_count=True,
                         session_counted=ctx.state.session_counted or exercise_done)
         progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
         event = None
@@ -349,7 +350,7 @@ class Dialogue:
     def _ask(self, ctx: Context, speech: Speech, state: SessionState, *, reprompt_key: str | None = None) -> Reply:
         """A reply that keeps the mic open; the reprompt is the help for where the user now is."""
         reprompt = self.prompts.pick(reprompt_key) if reprompt_key else self._reprompt_for(state)
-        state = replace(state, last_ssml=speech.to_ssml(), last_reprompt=reprompt)
+        state = replace(state, last_ssml=speech.to_ssml(), last_reprompt=reprompt, last_was_count=False)
         return Reply(speech, reprompt, False, state, ctx.progress)
 
     def _reprompt_for(self, state: SessionState) -> str:

@@ -215,7 +215,7 @@ class ReminderDialogue:
     def permission_needed(self, ctx: Context) -> Reply:
         """Said just before Alexa asks for the reminders permission (the session is then Alexa's)."""
         speech = Speech(ctx.state.pace).say(self.prompts.pick("reminders_permission_needed"))
-        return Reply(speech, "", False, replace(ctx.state, last_ssml=speech.to_ssml(), last_reprompt=""),
+        return Reply(speech, "", False, replace(ctx.state, last_ssml=speech.to_ssml(), last_reprompt="", last_was_count=False),
                      ctx.progress)
 
     def created(self, ctx: Context, times: Sequence[ClockTime]) -> Reply:
@@ -268,5 +268,5 @@ class ReminderDialogue:
 
     @staticmethod
     def _reply(ctx: Context, speech: Speech, state: SessionState, reprompt: str) -> Reply:
-        state = replace(state, last_ssml=speech.to_ssml(), last_reprompt=reprompt)
+        state = replace(state, last_ssml=speech.to_ssml(), last_reprompt=reprompt, last_was_count=False)
         return Reply(speech, reprompt, False, state, ctx.progress)

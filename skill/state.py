@@ -35,6 +35,7 @@ class SessionState:
     last_reprompt: str = ""
     turn_at: float = 0.0           # request time (epoch s) of the last counted turn
     turn_seconds: float = 0.0      # its estimated length, to tell "pause" mid-turn from after it
+    last_was_count: bool = False   # last_ssml is that counted turn (so "repeat" restarts its timeline)
     heard_safety: bool = False     # said this session, even if storage could not record it
     turn_marks: tuple[Mark, ...] = ()  # the last counted turn's timeline, for a rep-exact pause
     session_counted: bool = False  # this Alexa session already counts as a training session
@@ -48,6 +49,7 @@ class SessionState:
             "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
             "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
+            "last_was_count": self.last_was_count,
             "heard_safety": self.heard_safety, "session_counted": self.session_counted,
             "turn_marks": [[m.at, m.silence, m.position.set, m.position.side, m.position.rep] for m in self.turn_marks],
             "timezone": self.timezone,
@@ -71,10 +73,13 @@ class SessionState:
             return None
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
-        return cls(Workout(phase, mode, position, turn_start), data.get("briefed") is True, pace,
-                   last_ssml, last_reprompt[:1000], turn_at, turn_seconds, data.get("heard_safety") is True,
-                   _marks_from(data.get("turn_marks"), turn_start, catalog),
-                   data.get("session_counted") is True, _timezone_name(data.get("timezone")))
+        return cls(workout=Workout(phase, mode, position, turn_start), briefed=data.get("briefed") is True,
+                   pace=pace, last_ssml=last_ssml, last_reprompt=last_reprompt[:1000], turn_at=turn_at,
+                   turn_seconds=turn_seconds, last_was_count=data.get("last_was_count") is True,
+                   heard_safety=data.get("heard_safety") is True,
+                   turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
+                   session_counted=data.get("session_counted") is True,
+                   timezone=_timezone_name(data.get("timezone")))
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""

@@ -113,3 +113,24 @@ def test_pause_at_the_very_start_or_long_after(alexa: Alexa, wait: int) -> None:
     paused = alexa.say("AMAZON.PauseIntent")
     expected = "Paused at toe presses." if wait == 1 else f"Paused at {CATALOG.after('toe_press').name}"
     assert expected in paused.text
+
+
+def test_a_pause_during_a_repeated_count_rewinds_within_the_repeat(alexa: Alexa) -> None:
+    """'Repeat' restarts the count; pausing soon after goes back into that count, not past it."""
+    alexa.launch()
+    alexa.say("StartExerciseIntent", exercise="ankle circles")
+    alexa.wait(100)                       # the right leg has been counted; "Ready for the left leg?"
+    alexa.say("AMAZON.RepeatIntent")      # the right leg again
+    alexa.wait(5)
+    assert "Paused at ankle circles, right leg." in alexa.say("AMAZON.PauseIntent").text
+
+
+def test_repeating_a_question_does_not_restart_a_count(alexa: Alexa) -> None:
+    """After help, 'repeat' says the help again; a later pause keeps the next part."""
+    alexa.launch()
+    alexa.say("StartExerciseIntent", exercise="ankle circles")
+    alexa.wait(100)
+    alexa.say("AMAZON.HelpIntent")
+    alexa.say("AMAZON.RepeatIntent")
+    alexa.wait(5)
+    assert "Paused at ankle circles, left leg." in alexa.say("AMAZON.PauseIntent").text
