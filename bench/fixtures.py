@@ -36,7 +36,7 @@ Headers = dict[str, str]
 _ids = itertools.count(1)
 
 
-def _load_tests_module(name: str) -> ModuleType:
+def tests_module(name: str) -> ModuleType:
     """Import tests/<name>.py (the test suite's helpers are not an installed package)."""
     qualified = f"bench._tests_{name}"
     if qualified in sys.modules:
@@ -135,7 +135,7 @@ class BenchAuthority:
         """Generate the keys (about a second: three 2048-bit RSA keys) and write the PEM files."""
         from cryptography.hazmat.primitives import serialization
 
-        signing = _load_tests_module("signing")
+        signing = tests_module("signing")
         ca = signing.CertificateAuthority("Foot Coach Bench Root", now=datetime.now(timezone.utc))
         leaf = ca.issue()
         directory = directory or Path(tempfile.mkdtemp(prefix="foot-coach-bench-ca-"))

@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import importlib.util
 import json
 import logging
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +52,9 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bench.fixtures import tests_module
+from bench.httpbench import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 MAX_SECONDS, MAX_USERS, MAX_REQUESTS = 600.0, 500, 1_000_000
@@ -66,19 +67,6 @@ WORKOUT_PHASES = ("active", "paused", "offered_resume")
 # still have lost their last save, so they are held to the honesty check, not the strict one.
 RECOVERY_GRACE_S = {"sqlite": 0.5, "postgres": 8.0}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def tests_module(name: str) -> ModuleType:
-    """Import tests/<name>.py, the test suite's request builders (not an installed package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load tests/{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class FaultUnavailable(RuntimeError):
@@ -210,12 +198,6 @@ def _with_database(parts: Any, database: str, application_name: str) -> str:
 
 
 # --- gunicorn ----------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def procfile_command() -> str:
     """The Procfile's web command, bound to loopback only."""

@@ -62,12 +62,21 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def can_call_alexa_apis(handler_input: HandlerInput) -> bool:
+    """True when the request carries an API endpoint and token (the SDK's clients fail badly without)."""
+    context = handler_input.request_envelope.context
+    system = context.system if context else None
+    return (handler_input.service_client_factory is not None and system is not None
+            and isinstance(system.api_endpoint, str) and bool(system.api_endpoint)
+            and isinstance(system.api_access_token, str) and bool(system.api_access_token))
+
+
 def device_timezone(handler_input: HandlerInput) -> str | None:
     """The device's IANA time zone from the Settings API, or None when it cannot be had."""
     system = handler_input.request_envelope.context.system if handler_input.request_envelope.context else None
     device_id = system.device.device_id if system and system.device else None
-    if not (device_id and system.api_endpoint and system.api_access_token) or handler_input.service_client_factory is None:
-        return None  # the SDK's client fails on a missing endpoint or token rather than raising its own error
+    if not device_id or not can_call_alexa_apis(handler_input):
+        return None
     try:
         zone = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
     except (ServiceException, ApiClientException, ValueError) as err:

@@ -50,14 +50,6 @@ class TrainingLog:
         """Sessions in the seven days ending today."""
         return sum(self.sessions_on(today - timedelta(days=n)) for n in range(7))
 
-    def merged_with(self, stored: TrainingLog) -> TrainingLog:
-        """Combine with what another device saved meanwhile: per day, the larger counts win."""
-        days = dict(stored.days)
-        for day, counts in self.days.items():
-            other = days.get(day, Day())
-            days[day] = Day(max(counts.sessions, other.sessions), max(counts.exercises, other.exercises))
-        return TrainingLog(_recent(days))
-
     def to_dict(self) -> dict[str, Any]:
         """Serialise: {"2026-11-21": {"sessions": 2, "exercises": 7}, ...}."""
         return {d.isoformat(): {"sessions": c.sessions, "exercises": c.exercises} for d, c in sorted(self.days.items())}

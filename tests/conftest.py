@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 import alexa_requests as rq
 from skill.app import create_app
 
-pytest_plugins = ["storage_fixtures"]
+pytest_plugins = ["storage_fixtures", "signing_fixtures"]
 
 
 @pytest.fixture

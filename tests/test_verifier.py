@@ -46,23 +46,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def ca() -> CertificateAuthority:
-    return CertificateAuthority()
-
-
-@pytest.fixture(scope="module")
-def leaf(ca: CertificateAuthority) -> Leaf:
-    return ca.issue()
-
-
-@pytest.fixture
-def server(leaf: Leaf) -> ChainServer:
-    chains = ChainServer()
-    chains.publish(CHAIN_URL, leaf.chain_pem())
-    return chains
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

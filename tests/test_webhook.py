@@ -71,25 +71,8 @@ def make_client(skill: CustomSkill, verifiers: list[AbstractVerifier]) -> FlaskC
 
 
 @pytest.fixture(scope="module")
-def ca() -> CertificateAuthority:
-    return CertificateAuthority()
-
-
-@pytest.fixture(scope="module")
-def leaf(ca: CertificateAuthority) -> Leaf:
-    return ca.issue()
-
-
-@pytest.fixture(scope="module")
 def stranger() -> CertificateAuthority:
     return CertificateAuthority("Somebody Else's Root")
-
-
-@pytest.fixture
-def server(leaf: Leaf) -> ChainServer:
-    chains = ChainServer()
-    chains.publish(CHAIN_URL, leaf.chain_pem())
-    return chains
 
 
 @pytest.fixture

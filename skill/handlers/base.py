@@ -56,12 +56,16 @@ class DialogueHandler(AbstractRequestHandler):
         """Decide the reply; subclasses call one Dialogue method."""
         raise NotImplementedError
 
+    def finish(self, handler_input: HandlerInput, response: Response, reply: Reply) -> Response:
+        """Add what only some replies carry (directives, cards) to the rendered response."""
+        return response
+
     def handle(self, handler_input: HandlerInput) -> Response:
         token = _request_locale.set(getattr(handler_input.request_envelope.request, "locale", None) or BASE_LOCALE)
         try:
             ctx = load_context(handler_input, self.store, self.dialogue.catalog)
             reply = self.respond(ctx, handler_input)
-            return render(handler_input, self.store, ctx, reply)
+            return self.finish(handler_input, render(handler_input, self.store, ctx, reply), reply)
         finally:
             _request_locale.reset(token)
 

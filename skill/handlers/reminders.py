@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -28,6 +27,7 @@ from ask_sdk_model.services.reminder_management import (
 )
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
+from skill.alexa_api import can_call_alexa_apis
 from skill.content import BASE_LOCALE, SUPPORTED_LOCALES
 from skill.dialogue import Context, Reply
 from skill.handlers.base import DialogueHandler
@@ -61,13 +61,9 @@ class ReminderClient(ReminderManagementServiceClient):
 
 def reminders_client(handler_input: HandlerInput) -> ReminderClient | None:
     """A client for this request's apiEndpoint and apiAccessToken, or None when the request has neither."""
-    context = handler_input.request_envelope.context
-    system = context.system if context else None
-    factory = handler_input.service_client_factory
-    if (factory is None or system is None or not isinstance(system.api_endpoint, str) or not system.api_endpoint
-            or not isinstance(system.api_access_token, str) or not system.api_access_token):
+    if not can_call_alexa_apis(handler_input):
         return None
-    return ReminderClient(factory.api_configuration)
+    return ReminderClient(handler_input.service_client_factory.api_configuration)
 
 
 def has_reminders_permission(handler_input: HandlerInput) -> bool:
@@ -170,11 +166,7 @@ def with_extras(reply: Reply, **extras: Any) -> ReminderReply:
     return ReminderReply(**{f.name: getattr(reply, f.name) for f in fields(Reply)}, **extras)
 
 
-# The reply being rendered in this request (requests run in their own threads, each with its own context).
-_current_reply: ContextVar[Reply | None] = ContextVar("reminder_reply", default=None)
-
-
-def finish(handler_input: HandlerInput, response: Response, reply: ReminderReply) -> Response:
+def add_extras(handler_input: HandlerInput, response: Response, reply: ReminderReply) -> Response:
     """Add a ReminderReply's extras to the rendered response."""
     if reply.offered and handler_input.request_envelope.session is not None:
         handler_input.attributes_manager.session_attributes[OFFER_KEY] = encode_times(reply.offered)
@@ -197,8 +189,8 @@ def finish(handler_input: HandlerInput, response: Response, reply: ReminderReply
 class ReminderHandler(DialogueHandler):
     """Base for the reminder handlers: the reminder dialogue and the steps they share.
 
-    Subclasses implement `answer`; the base renders its reply like any other, then adds the extras
-    of a ReminderReply (offered times, card, permission request).
+    Subclasses implement `respond`; the reply is rendered like any other, then `finish` adds the
+    extras of a ReminderReply (offered times, card, permission request).
     """
 
     @property
@@ -207,23 +199,8 @@ class ReminderHandler(DialogueHandler):
         catalog = self.dialogue.catalog
         return ReminderDialogue(self.dialogue.prompts, catalog.reminder_times, catalog.times_per_day)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        token = _current_reply.set(None)
-        try:
-            response = super().handle(handler_input)
-            reply = _current_reply.get()
-            return finish(handler_input, response, reply) if isinstance(reply, ReminderReply) else response
-        finally:
-            _current_reply.reset(token)
-
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        reply = self.answer(ctx, handler_input)
-        _current_reply.set(reply)
-        return reply
-
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        """Decide the reply (a ReminderReply when it needs more than words)."""
-        raise NotImplementedError
+    def finish(self, handler_input: HandlerInput, response: Response, reply: Reply) -> Response:
+        return add_extras(handler_input, response, reply) if isinstance(reply, ReminderReply) else response
 
     def offered(self, handler_input: HandlerInput) -> bool:
         """True while the last question was our reminder offer."""
@@ -292,7 +269,7 @@ class SetRemindersIntentHandler(ReminderHandler):
 
     intent_names = ("SetRemindersIntent",)
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         values = [getattr(get_slot(handler_input, name), "value", None) for name in TIME_SLOTS]
         try:
             named = heard_times([v if isinstance(v, str) else None for v in values])
@@ -309,7 +286,7 @@ class RemindersYesIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
         if times is None:
             # What was offered is no longer known: offer again rather than guess.
@@ -327,7 +304,7 @@ class RemindersNoIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         return self.reminders.declined(ctx)
 
 
@@ -339,7 +316,7 @@ class RemindersRepeatIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
         return self.offer(ctx, handler_input, times or self.reminders.default_times)
 
@@ -353,7 +330,7 @@ class RemindersConnectionsResponseHandler(ReminderHandler):
         request = handler_input.request_envelope.request
         return getattr(request, "name", None) == "AskFor" and is_consent_token(getattr(request, "token", None))
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         request = handler_input.request_envelope.request
         code = getattr(getattr(request, "status", None), "code", None)
         status = consent_status(request.payload) if code in (None, "200") else ConsentStatus.UNKNOWN
@@ -371,7 +348,7 @@ class CancelRemindersIntentHandler(ReminderHandler):
 
     intent_names = ("CancelRemindersIntent",)
 
-    def answer(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         client = reminders_client(handler_input)
         if client is None:
             log.warning("no apiEndpoint or apiAccessToken in the request; reminders not cancelled")

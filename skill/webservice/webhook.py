@@ -22,6 +22,7 @@ from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializ
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import ClientDisconnected
 
+from skill.speech.ssml import Speech
 from skill.webservice.request_log import Outcome, RequestEntry, RequestLog, ensure_output
 from skill.webservice.sdk_support import (
     AbstractVerifier,
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 # Alexa requests are a few KiB; session attributes can add up to the 120 KB response limit.
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
-APOLOGY_SSML = "<speak>Sorry, something went wrong. Please try again.</speak>"
+# Said when the skill itself could not answer; built like every other line, by the one SSML builder.
+APOLOGY_SSML = Speech().say("Sorry, something went wrong. Please try again.").to_ssml()
 _JSON = "application/json"
 
 
