@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.routine import Mode, Position, blocks_from, next_block
-from skill.speech.ssml import Speech
+from skill.speech.ssml import Event, Speech
 from skill.speech.words import number_word
 
 SETUP_PAUSE_SECONDS = 3            # time to get into position before the first rep
@@ -181,6 +182,40 @@ def cached_counting(catalog: Catalog, prompts: Prompts, size: int = 512) -> Coun
         return units
 
     return lambda exercise, position, _prompts, pace: counted(exercise.id, position, pace)
+
+
+class PlanTurn(Protocol):
+    """plan_turn with the catalog and prompts already chosen (see cached_planning)."""
+
+    def __call__(self, position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
+                 briefed: bool = False, praise: str | None = None) -> Turn: ...
+
+
+def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 2048) -> PlanTurn:
+    """plan_turn with a cache: the same place, pace and words before it always plan the same turn.
+
+    Planning a counted turn tries every unit against the turn's budget, which made it the largest
+    cost of a request; users mostly start from a few places at a few paces, so most turns repeat.
+    The cache key holds everything the plan depends on, plus a drawn choice of prompt variants
+    (Prompts.fixed), so cached turns keep the variety of the prompts. A cached turn's speech is
+    frozen: it is shared by every request that gets it.
+    """
+    count = cached_counting(catalog, prompts)
+
+    @functools.lru_cache(maxsize=size)
+    def planned(position: Position, mode: Mode, pace: int, lead_in: tuple[Event, ...], briefed: bool,
+                praise: str | None, choice: int) -> Turn:
+        turn = plan_turn(catalog, prompts.fixed(choice), position, mode, pace,
+                         Speech.of(lead_in) if lead_in else None, briefed, praise, count)
+        turn.speech.freeze()
+        return turn
+
+    def plan(position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
+             briefed: bool = False, praise: str | None = None) -> Turn:
+        return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise,
+                       prompts.draw())
+
+    return plan
 
 
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,

@@ -7,11 +7,12 @@ Alexa requests into these calls, so the whole conversation can be tested without
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date
 
 from skill import routine
-from skill.coach import NORMAL_PACE, Turn, cached_counting, estimate_exercise_seconds, plan_turn
+from skill.coach import NORMAL_PACE, Turn, cached_counting, cached_planning, estimate_exercise_seconds
 from skill.content import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.pause_estimate import estimate_resume
@@ -57,6 +58,11 @@ class Dialogue:
         self.catalog = catalog
         self.prompts = prompts
         self._count = cached_counting(catalog, prompts)
+        self._plan = cached_planning(catalog, prompts)
+        # Durations are estimates of whole exercises: worked out once per pace, with fixed wording.
+        self._exercise_seconds = functools.lru_cache(maxsize=256)(
+            lambda exercise_id, pace: estimate_exercise_seconds(catalog, prompts.fixed(0), catalog.get(exercise_id),
+                                                                pace, self._count))
 
     # -- opening -----------------------------------------------------------------------------
     def launch(self, ctx: Context) -> Reply:
@@ -222,18 +228,18 @@ class Dialogue:
         workout, pace = ctx.state.workout, ctx.state.pace
         if not workout.in_workout():
             first = self.catalog.exercises[0]
-            total = sum(estimate_exercise_seconds(self.catalog, self.prompts, e, pace, self._count) for e in self.catalog.exercises)
+            total = sum(self._exercise_seconds(e.id, pace) for e in self.catalog.exercises)
             text = self.prompts.pick("whats_next_idle", name=first.name, duration=duration_words(total))
             return self._ask(ctx, Speech(pace).say(text), ctx.state.with_workout(Workout.idle(Phase.OFFERED_ROUTINE)))
         assert workout.position is not None
         current = self.catalog.get(workout.position.exercise_id)
         if workout.position.is_exercise_start() and not ctx.state.briefed:
-            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, current, pace, self._count))
+            duration = duration_words(self._exercise_seconds(current.id, pace))
             text = self.prompts.pick("whats_next", name=current.name, duration=duration)
         elif (following := self.catalog.after(current.id)) is None:
             text = self.prompts.pick("whats_next_last", current=current.name.capitalize())
         else:
-            duration = duration_words(estimate_exercise_seconds(self.catalog, self.prompts, following, pace, self._count))
+            duration = duration_words(self._exercise_seconds(following.id, pace))
             text = self.prompts.pick("whats_next_after_current", current=current.name, name=following.name,
                                      duration=duration)
         return self._ask(ctx, Speech(pace).say(text), ctx.state)
@@ -323,8 +329,7 @@ class Dialogue:
         goal = self.catalog.times_per_day
         praise = (self.prompts.pick("daily_goal", goal=number_word(goal))
                   if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
-        turn: Turn = plan_turn(self.catalog, self.prompts, workout.position, workout.mode, ctx.state.pace, lead,
-                               briefed, praise, self._count)
+        turn: Turn = self._plan(workout.position, workout.mode, ctx.state.pace, lead, briefed, praise)
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
         exercise_done = turn.end is None
         state = replace(ctx.state, workout=moved, briefed=not exercise_done,

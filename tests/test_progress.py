@@ -147,9 +147,13 @@ class SettingsApi(BaseHTTPRequestHandler):
 
     zone = "Pacific/Kiritimati"  # UTC+14: its day starts ten hours before UTC's previous day ends
     calls: list[tuple[str, str]] = []
+    failing = False
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         SettingsApi.calls.append((self.path, self.headers.get("Authorization", "")))
+        if SettingsApi.failing:
+            self.send_error(503)
+            return
         body = json.dumps(self.zone).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -166,7 +170,7 @@ def settings_api() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), SettingsApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    SettingsApi.calls = []
+    SettingsApi.calls, SettingsApi.failing = [], False
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -184,6 +188,24 @@ def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: str
                                     "Bearer test-api-access-token")
     alexa.wait(2 * 3600)  # 11:00 UTC, still the 21st in UTC, but the 22nd in Kiritimati
     assert "Today you've done zero" in report(alexa)
+
+
+@pytest.mark.parametrize("failing", [False, True], ids=["answered", "failed"])
+def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, settings_api: str, monkeypatch: Any,
+                                                       failing: bool) -> None:
+    """Later sessions that day reuse the answer, even "unknown"; the next day asks again."""
+    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    SettingsApi.failing = failing
+    alexa = Alexa(client)
+    alexa.clock = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+    for _ in range(3):
+        alexa.launch()
+        alexa.say("AMAZON.StopIntent")
+        alexa.wait(3600)
+    assert len(SettingsApi.calls) == 1
+    alexa.wait(timedelta(days=1).total_seconds())
+    alexa.launch()
+    assert len(SettingsApi.calls) == 2
 
 
 def test_without_the_settings_api_days_are_utc(alexa: Alexa) -> None:

@@ -17,7 +17,7 @@ from itertools import product
 import pytest
 
 from ssml_reading import break_ms, runs
-from skill.coach import NORMAL_PACE, Turn, estimate_exercise_seconds, plan_turn
+from skill.coach import NORMAL_PACE, Turn, cached_planning, estimate_exercise_seconds, plan_turn
 from skill.content import Catalog, Exercise, load_catalog
 from skill.content.prompts import Prompts
 from skill.routine import (
@@ -36,7 +36,7 @@ from skill.routine import (
     start,
     start_over,
 )
-from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS
+from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
 from skill.speech.words import number_word
 from skill.state import MAX_PACE, MIN_PACE
 
@@ -553,3 +553,66 @@ def test_pace_changes_only_the_rep_cadence_and_voice_rate(exercise_id: str) -> N
     slow = sum(t.speech.speaking_seconds() for t in walk(exercise_id, MIN_PACE))
     fast = sum(t.speech.speaking_seconds() for t in walk(exercise_id, MAX_PACE))
     assert slow > fast
+
+
+# -- the planned-turn cache ---------------------------------------------------------------------------------
+
+def variants_of(position: Position, pace: int, lead_in: Speech | None, briefed: bool) -> dict[str, Turn]:
+    """Every turn plan_turn can plan here, by SSML: one per fixed choice of prompt variants."""
+    return {t.speech.to_ssml(): t for t in (
+        plan_turn(CATALOG, PROMPTS.fixed(choice), position, Mode.ROUTINE, pace, lead_in, briefed)
+        for choice in range(PROMPTS.variety))}
+
+
+@pytest.mark.parametrize("pace", PACES)
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_cached_planning_plans_exactly_what_plan_turn_plans(exercise_id: str, pace: int) -> None:
+    """Every turn of the exercise, with and without a lead-in, is one plan_turn would make, marks and all."""
+    plan = cached_planning(CATALOG, Prompts.load(rng=random.Random(1)))
+    safety = Speech().say(PROMPTS.pick("safety_first_use"))
+    for lead_in in (None, safety):
+        position, briefed = Position(exercise_id), False
+        while True:
+            cached = plan(position, Mode.ROUTINE, pace, lead_in, briefed)
+            expected = variants_of(position, pace, lead_in, briefed)
+            assert cached.speech.to_ssml() in expected
+            twin = expected[cached.speech.to_ssml()]
+            assert (cached.start, cached.end, cached.next_exercise, cached.reprompt, cached.ends_session,
+                    cached.marks, cached.cues) == (twin.start, twin.end, twin.next_exercise, twin.reprompt,
+                                                   twin.ends_session, twin.marks, twin.cues)
+            assert (PROMPTS.pick("safety_first_use") in text_of(cached)) == (lead_in is not None)
+            if cached.end is None:
+                break
+            position, briefed = cached.end, True
+
+
+def test_cached_turns_keep_the_variety_of_the_prompts() -> None:
+    """The words that close an exercise have variants; a cached planner still says each of them."""
+    exercise = CATALOG.exercises[0]
+    last = walk(exercise.id)[-1]
+    plan = cached_planning(CATALOG, Prompts.load(rng=random.Random(2)))
+    heard = {plan(last.start, Mode.ROUTINE, NORMAL_PACE, None, True).speech.to_ssml() for _ in range(60)}
+    assert len(heard) == len(variants_of(last.start, NORMAL_PACE, None, True)) >= 2
+
+
+def test_a_cached_turn_is_shared_and_cannot_be_changed() -> None:
+    """The same request plans the same (frozen) turn; adding to it raises instead of changing every copy."""
+    plan = cached_planning(CATALOG, Prompts.load(rng=random.Random(3)).fixed(0))
+    first = plan(Position(IDS[0]), Mode.ROUTINE)
+    assert plan(Position(IDS[0]), Mode.ROUTINE) is first
+    with pytest.raises(RuntimeError):
+        first.speech.say("one more")
+    with pytest.raises(RuntimeError):
+        first.speech.pause(1)
+    longer = Speech().extend(first.speech).say("one more")
+    assert longer.to_ssml().endswith("one more</speak>") and not first.speech.to_ssml().endswith("one more</speak>")
+
+
+def test_fixed_prompts_pick_every_variant_equally_often() -> None:
+    """Over all fixed choices, each variant of every key is picked the same number of times."""
+    for key in PROMPTS.keys():
+        counts: dict[str, int] = {}
+        for choice in range(PROMPTS.variety):
+            text = PROMPTS.fixed(choice).pick(key, **{name: "x" for name in PROMPTS.placeholders(key)})
+            counts[text] = counts.get(text, 0) + 1
+        assert len(set(counts.values())) == 1, key

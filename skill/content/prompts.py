@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import random
 import string
 from pathlib import Path
@@ -14,9 +16,11 @@ from skill.content import BASE_LOCALE, CONTENT_DIR, ContentError
 class Prompts:
     """Pick a variant of a sentence by key and fill its placeholders (substitution only)."""
 
-    def __init__(self, table: dict[str, list[str]], rng: random.Random | None = None) -> None:
+    def __init__(self, table: dict[str, list[str]], rng: random.Random | None = None,
+                 choice: int | None = None) -> None:
         self._table = table
         self._rng = rng or random.Random()
+        self._choice = choice  # None: pick at random; else variant `choice % n` of every key
 
     @classmethod
     def load(cls, locale: str = BASE_LOCALE, rng: random.Random | None = None, directory: Path = CONTENT_DIR) -> Prompts:
@@ -43,6 +47,23 @@ class Prompts:
         """The placeholder names used by any variant of a key."""
         return {name for v in self._table[key] for _, name, _, _ in string.Formatter().parse(v) if name}
 
+    @functools.cached_property
+    def variety(self) -> int:
+        """How many fixed choices `fixed()` tells apart: every key's variant count divides it."""
+        return math.lcm(*(len(variants) for variants in self._table.values()))
+
+    def draw(self) -> int:
+        """A random choice for `fixed()`: each key's variants stay equally likely."""
+        return self._rng.randrange(self.variety)
+
+    def fixed(self, choice: int) -> Prompts:
+        """These prompts, picking variant `choice % n` of a key with n variants.
+
+        Lets a cache of whole sentences (a planned turn) keep the variety: the cache is keyed by a
+        drawn choice, and each choice always sounds the same.
+        """
+        return Prompts(self._table, self._rng, choice)
+
     def pick(self, key: str, **params: Any) -> str:
         """One variant of the sentence, with placeholders filled.
 
@@ -50,7 +71,12 @@ class Prompts:
             KeyError: unknown key or a placeholder without a value (a programming error).
         """
         variants = self._table[key]
-        text = variants[0] if len(variants) == 1 else self._rng.choice(variants)
+        if len(variants) == 1:
+            text = variants[0]
+        elif self._choice is None:
+            text = self._rng.choice(variants)
+        else:
+            text = variants[self._choice % len(variants)]
         return text.format(**params) if params or "{" in text else text
 
 

@@ -89,7 +89,9 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
                    else Workout.idle())
         today_utc = datetime.fromtimestamp(request_time(envelope.request.timestamp), timezone.utc).date().isoformat()
         zone = progress.timezone
-        if zone is None or progress.timezone_checked != today_utc:  # ask Alexa at most once a day
+        # Ask Alexa at most once a day, also when the answer was "unknown": a device without a
+        # time zone (or an API that is down) must not cost every session a failed call.
+        if progress.timezone_checked != today_utc:
             zone = device_timezone(handler_input) or zone
             progress = replace(progress, timezone=zone, timezone_checked=today_utc)
         state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety, timezone=zone)

@@ -111,6 +111,35 @@ class Speech:
         self._markup_chars = 0
         self._words = 0
         self._silence_ms = 0
+        self._rendered: str | None = None  # the SSML of a frozen document, rendered once
+
+    @classmethod
+    def of(cls, events: tuple[Event, ...] | list[Event], rate_percent: int = 100) -> Speech:
+        """A document holding these events (for example another document's, as a cache key)."""
+        speech = cls(rate_percent)
+        speech.events = list(events)
+        return speech
+
+    def freeze(self) -> Speech:
+        """Make the document read-only, so it can be shared: by a cache, across requests and threads.
+
+        Its totals and SSML are worked out now; say, pause and extend raise from then on.
+        """
+        self._tally()
+        self._rendered = self.to_ssml()
+        self.events = tuple(self.events)  # type: ignore[assignment]
+        self._tallied = self.events
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        """True once freeze() was called."""
+        return self._rendered is not None
+
+    def _writable(self) -> list[Event]:
+        if self._rendered is not None:
+            raise RuntimeError("this Speech is frozen (shared); extend a new Speech with it instead")
+        return self.events
 
     def _tally(self) -> Speech:
         """Bring the running totals up to date with the events added since the last call."""
@@ -137,7 +166,7 @@ class Speech:
         """Add text to speak; empty or blank text adds nothing."""
         event = _say_event(text)
         if event is not None:
-            self.events.append(event)
+            self._writable().append(event)
         return self
 
     def pause(self, seconds: float) -> Speech:
@@ -148,7 +177,7 @@ class Speech:
         """
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"pause must be a finite, non-negative number of seconds, not {seconds!r}")
-        self.events.extend(_silences(round(seconds * 1000)))
+        self._writable().extend(_silences(round(seconds * 1000)))
         return self
 
     def extend(self, other: Speech) -> Speech:
@@ -159,7 +188,7 @@ class Speech:
         chars, words, silence_ms = other._markup_chars, other._words, other._silence_ms
         if self._counted != len(self.events) or self._tallied is not self.events:
             self._tally()
-        self.events.extend(other.events)
+        self._writable().extend(other.events)
         # Both were up to date, so the totals simply add up (also when other is self).
         self._markup_chars += chars
         self._words += words
@@ -198,6 +227,8 @@ class Speech:
 
     def to_ssml(self) -> str:
         """Render the document as `<speak>...</speak>`."""
+        if self._rendered is not None:
+            return self._rendered
         body = " ".join([_markup(event) for event in self.events])
         if self.rate_percent != 100:
             body = f'{self._prosody_open()}{body}</prosody>'
