@@ -133,6 +133,47 @@ def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
     assert seen == [{"count": 1}, {"count": 1}]     # re-read and re-applied after the rollback
 
 
+def test_a_write_over_what_was_read_keeps_a_save_made_since(store: SqlStore) -> None:
+    """Another device saves between this request's read and its save: both changes are kept."""
+    store.save_attributes(ENV, {"count": 1, "pace": 100})
+    read = store.get_attributes(ENV)
+    store.update_attributes(ENV, increment)                      # the other device, in between
+    seen: list[dict[str, Any]] = []
+
+    def slower(attributes: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(attributes))
+        return {**attributes, "pace": 85}
+
+    assert store.update_attributes(ENV, slower, read=read) == {"count": 2, "pace": 85, VERSION_KEY: 3}
+    assert store.get_attributes(ENV) == {"count": 2, "pace": 85, VERSION_KEY: 3}
+    assert seen == [{"count": 1, "pace": 100}, {"count": 2, "pace": 100}]   # stale try, then the fresh read
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["new-user", "known-user"])
+def test_a_write_over_what_was_read_saves_without_reading_again(store: SqlStore, first: bool,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """When nothing changed since the read, the change is applied to it and written once."""
+    if not first:
+        store.save_attributes(ENV, {"count": 1})
+    read = store.get_attributes(ENV)
+    reads: list[object] = []
+    real_read = store._read
+    monkeypatch.setattr(store, "_read", lambda *args, **kwargs: reads.append(args) or real_read(*args, **kwargs))
+    saved = store.update_attributes(ENV, increment, read=read)
+    assert saved == {"count": 1 if first else 2, VERSION_KEY: 1 if first else 2} and reads == []
+    monkeypatch.undo()
+    assert store.get_attributes(ENV) == saved
+
+
+def test_two_writes_over_the_same_read_both_count(store: SqlStore) -> None:
+    """Two requests that read the same version: the second one's compare-and-set fails, then merges."""
+    store.save_attributes(ENV, {"count": 0})
+    read = store.get_attributes(ENV)
+    store.update_attributes(ENV, increment, read=read)
+    store.update_attributes(ENV, increment, read=read)
+    assert store.get_attributes(ENV)["count"] == 2
+
+
 def test_update_attributes_gives_up_after_attempts(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def always_lose(*args: Any) -> int:
         raise StaleWriteError("simulated")

@@ -63,21 +63,26 @@ class DialogueHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         token = _request_locale.set(getattr(handler_input.request_envelope.request, "locale", None) or BASE_LOCALE)
         try:
-            ctx = load_context(handler_input, self.store, self.dialogue.catalog)
+            stored = read_progress(self.store, handler_input)
+            ctx = load_context(handler_input, stored or {}, self.dialogue.catalog)
             reply = self.respond(ctx, handler_input)
-            return self.finish(handler_input, render(handler_input, self.store, ctx, reply), reply)
+            return self.finish(handler_input, render(handler_input, self.store, ctx, reply, stored), reply)
         finally:
             _request_locale.reset(token)
 
 
-def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter, catalog: Catalog) -> Context:
-    """Read session state (validated) and stored progress; storage faults degrade to defaults."""
-    envelope = handler_input.request_envelope
+def read_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput) -> dict[str, Any] | None:
+    """The user's stored attributes ({} for a new user), or None when storage could not be read."""
     try:
-        stored = store.get_attributes(request_envelope=envelope)
+        return store.get_attributes(request_envelope=handler_input.request_envelope)
     except PersistenceException:
         log.warning("progress could not be loaded; continuing from the session", exc_info=True)
-        stored = {}
+        return None
+
+
+def load_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalog: Catalog) -> Context:
+    """Build the Context from session state (validated) and stored progress ({} when there is none)."""
+    envelope = handler_input.request_envelope
     loaded = progress = UserProgress.from_dict(stored, catalog)
     session = envelope.session
     # A new session starts from stored progress only: attributes sent with it are not ours.
@@ -104,8 +109,12 @@ def load_context(handler_input: HandlerInput, store: AbstractPersistenceAdapter,
     return Context(state, progress, now, local_day(now, state.timezone), loaded)
 
 
-def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply) -> Response:
-    """Turn a Reply into the SDK response, keep the session state, and save changed progress."""
+def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: Context, reply: Reply,
+           stored: Mapping[str, Any] | None = None) -> Response:
+    """Turn a Reply into the SDK response, keep the session state, and save changed progress.
+
+    ``stored`` is what read_progress returned for this request (None: nothing was read).
+    """
     state = replace(reply.state, heard_safety=reply.progress.heard_safety, timezone=ctx.state.timezone)
     if handler_input.request_envelope.session is not None:  # no session, nothing to carry (the SDK refuses)
         handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
@@ -113,7 +122,8 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
     if reply.forget:
         forget_progress(store, handler_input)
     elif reply.progress != ctx.loaded or reply.event:
-        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event)
+        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event,
+                              read=stored)
         if not saved and reply.if_unsaved is not None:
             speech = reply.if_unsaved
     builder = handler_input.response_builder.speak(speech.to_ssml())
@@ -131,8 +141,12 @@ def render(handler_input: HandlerInput, store: AbstractPersistenceAdapter, ctx: 
 
 
 def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput, progress: UserProgress,
-                  loaded: UserProgress, event: ProgressEvent | None = None) -> bool:
+                  loaded: UserProgress, event: ProgressEvent | None = None,
+                  read: Mapping[str, Any] | None = None) -> bool:
     """Write progress atomically, merged over what is stored; True when it was saved.
+
+    ``read``: the stored attributes `loaded` was parsed from, if any; the store then tries a single
+    compare-and-set write over them first (see SqlStore.update_attributes).
 
     A storage fault is logged, not spoken.
 
@@ -140,7 +154,8 @@ def save_progress(store: AbstractPersistenceAdapter, handler_input: HandlerInput
     is back.
     """
     try:
-        store.update_attributes(handler_input.request_envelope, lambda stored: progress.merge_into(stored, loaded, event))
+        store.update_attributes(handler_input.request_envelope,
+                                lambda stored: progress.merge_into(stored, loaded, event), read=read)
     except PersistenceException:
         log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
         return False
