@@ -13,6 +13,7 @@ from skill.content import BASE_LOCALE
 from skill.dialogue import Dialogue
 from skill.handlers import builtin, launch, reminders, workout
 from skill.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
+from skill.webservice.serializer import FastSerializer
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,
@@ -55,4 +56,7 @@ def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter,
     builder.add_request_handler(builtin.UnservedRequestHandler())
     builder.add_exception_handler(PersistenceErrorHandler(prompts))
     builder.add_exception_handler(UnexpectedErrorHandler(prompts))
-    return builder.create()
+    skill = builder.create()
+    # Same results as the SDK's DefaultSerializer, a few times faster (see the module docstring).
+    skill.serializer = FastSerializer()
+    return skill

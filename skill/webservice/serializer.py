@@ -8,7 +8,8 @@ envelope back into JSON-ready data. Most of that is reflection repeated on every
 
 How: ``FastSerializer`` does that reflection once per type and keeps the result as a plan (which
 attribute comes from which JSON key, decoded how), then reuses it. Alexa's timestamps take a
-short path that builds the same datetime dateutil would.
+short path that builds the same datetime dateutil would. Measured on the same envelope: about
+40 µs to deserialize (a quarter of it json.loads) and about 20 µs to serialize the response.
 
 Where it plugs in: ``CustomSkill.serializer`` is a public attribute, and it is the one serializer
 the SDK uses everywhere: ``WebserviceSkillHandler`` (our webhook), the skill builder's lambda
@@ -41,6 +42,10 @@ Encoder = Callable[[Any], Any]
 
 # Type strings without a module are looked up in the SDK serializer's own module, as it does.
 _SDK_SERIALIZER_MODULE = DefaultSerializer.__module__
+# JSON scalars: the parent's serialize returns these unchanged, so the fast path skips the call.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Declared types whose JSON values of exactly that class the parent returns unchanged (t(x) is x).
+_PRIMITIVES_BY_NAME: dict[Any, type] = {"str": str, "int": int, "long": int, "float": float, "bool": bool}
 _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
 # The only timestamp shape Alexa sends: UTC, seconds, an optional fraction of up to 6 digits.
@@ -62,7 +67,12 @@ class _ModelPlan:
     """How to decode one model class: its fields in the SDK's order, and which JSON keys it knows."""
 
     model_class: type
-    fields: tuple[tuple[str, str, Any], ...]  # (attribute, JSON key, type of the value)
+    # The class's own attribute_map, live, and its size when planned. The SDK's serialize adds keys to
+    # a class's map when an instance carries its own deserialized_types; a grown map means re-plan.
+    attribute_map: dict[str, str]
+    map_size: int
+    # (attribute, JSON key, declared type, the primitive class whose values pass unchanged or None)
+    fields: tuple[tuple[str, str, Any, type | None], ...]
     known_keys: frozenset[str]  # JSON keys that are fields; any other key becomes a raw attribute
     undecodable_keys: frozenset[str]  # mapped keys without a declared type: the SDK fails on them
 
@@ -82,6 +92,10 @@ class FastSerializer(DefaultSerializer):
     """
 
     def __init__(self) -> None:
+        # The SDK's own serializer, for every input the fast path declines. A separate instance
+        # rather than super(): the parent's serialize recurses through self.serialize, and a deep
+        # structure would otherwise run out of stack sooner here than in the SDK.
+        self._sdk = DefaultSerializer()
         self._decoders: dict[Any, Decoder] = {}  # by type string or class, as callers pass them
         self._child_plans: dict[str, _ModelPlan] = {}  # discriminator targets, by class name
         self._encoders: dict[type, Encoder] = {}
@@ -103,10 +117,10 @@ class FastSerializer(DefaultSerializer):
             except Exception:  # noqa: BLE001 - any surprise at all: the SDK's code decides
                 pass
         # Outside the except blocks, so the SDK's own exceptions are not chained to ours.
-        return self._deserialize_with_parent(payload, obj_type)
+        return self._deserialize_with_sdk(payload, obj_type)
 
-    def _deserialize_with_parent(self, payload: Any, obj_type: Any) -> Any:
-        return super().deserialize(payload, obj_type)
+    def _deserialize_with_sdk(self, payload: Any, obj_type: Any) -> Any:
+        return self._sdk.deserialize(payload, obj_type)
 
     def _decode(self, payload: Any, obj_type: Any) -> Any:
         """Decode one parsed JSON value (the parent's private __deserialize)."""
@@ -149,7 +163,10 @@ class FastSerializer(DefaultSerializer):
             # object)]" becomes two bogus positional types, and zip() stops at the shorter side.
             positional = tuple(part.strip() for part in item_types.split(","))
             return partial(self._decode_positional_list, positional)
-        return partial(self._decode_list, item_types.strip())
+        item_type = item_types.strip()
+        if item_type == "object":
+            return list  # every item comes back unchanged; iterates what the parent iterates
+        return partial(self._decode_list, item_type)
 
     def _decode_list(self, item_type: str, payload: Any) -> list[Any]:
         decode = self._decode
@@ -163,6 +180,8 @@ class FastSerializer(DefaultSerializer):
         match = _DICT_TYPE.match(obj_type)
         if match is None:
             return _empty_dict
+        if match.group(2) == "object":
+            return _copy_dict  # session attributes: every value comes back unchanged
         return partial(self._decode_dict, match.group(2))
 
     def _decode_dict(self, value_type: str, payload: Any) -> dict[Any, Any]:
@@ -197,13 +216,21 @@ class FastSerializer(DefaultSerializer):
         # The parent also "decodes" strings and lists here, through `in` and indexing quirks.
         if type(payload) is not dict:
             raise _NotOnFastPath
+        if len(plan.attribute_map) != plan.map_size:
+            self._decoders.clear()  # plan again from the maps as they are now, from the next call on
+            self._child_plans.clear()
+            raise _NotOnFastPath
         if plan.undecodable_keys and not plan.undecodable_keys.isdisjoint(payload):
             raise _NotOnFastPath
         model = plan.model_class()
         decode = self._decode
-        for attribute, key, value_type in plan.fields:
+        for attribute, key, value_type, passes_unchanged in plan.fields:
             if key in payload:
-                setattr(model, attribute, decode(payload[key], value_type))
+                value = payload[key]
+                # Most fields are strings already: str(value) would give the same value back.
+                if value is not None and type(value) is not passes_unchanged:
+                    value = decode(value, value_type)
+                setattr(model, attribute, value)
         known_keys = plan.known_keys
         if not known_keys.issuperset(payload):
             # Keys the model does not declare are kept as raw attributes, in payload order.
@@ -221,7 +248,10 @@ class FastSerializer(DefaultSerializer):
         except Exception:  # noqa: BLE001 - any surprise at all: the SDK's code decides
             pass
         # Outside the except block, so the SDK's own exceptions are not chained to ours.
-        return self._encode_with_parent(obj)
+        return self._serialize_with_sdk(obj)
+
+    def _serialize_with_sdk(self, obj: Any) -> Any:
+        return self._sdk.serialize(obj)
 
     def _encode(self, obj: Any) -> Any:
         encoder = self._encoders.get(type(obj))
@@ -243,7 +273,7 @@ class FastSerializer(DefaultSerializer):
         if issubclass(obj_class, Enum):
             return _enum_value
         if issubclass(obj_class, decimal.Decimal):
-            return self._encode_with_parent  # rare, and its NaN/Infinity handling is the parent's
+            return _decimal_number
         if issubclass(obj_class, dict):
             return self._encode_dict
         try:
@@ -254,7 +284,7 @@ class FastSerializer(DefaultSerializer):
 
     def _encode_list(self, obj: list[Any]) -> list[Any]:
         encode = self._encode
-        return [encode(item) for item in obj]
+        return [item if type(item) in _SCALARS else encode(item) for item in obj]
 
     def _encode_tuple(self, obj: tuple[Any, ...]) -> tuple[Any, ...]:
         encode = self._encode
@@ -262,7 +292,7 @@ class FastSerializer(DefaultSerializer):
 
     def _encode_dict(self, obj: Mapping[Any, Any]) -> dict[Any, Any]:
         encode = self._encode
-        return {key: encode(value) for key, value in obj.items()}
+        return {key: value if type(value) in _SCALARS else encode(value) for key, value in obj.items()}
 
     def _encode_model(self, plan: _EncodingPlan, obj: Any) -> Any:
         own_attributes = getattr(obj, "__dict__", None)
@@ -275,11 +305,13 @@ class FastSerializer(DefaultSerializer):
         for attribute, key in plan.fields:
             # Read twice, as the parent does, so even a computed property gives the parent's answer.
             if getattr(obj, attribute) is not None:
-                encoded[key] = encode(getattr(obj, attribute))
+                value = getattr(obj, attribute)
+                encoded[key] = value if type(value) in _SCALARS else encode(value)
         return encoded
 
     def _encode_with_parent(self, obj: Any) -> Any:
-        # The parent's serialize calls self.serialize for nested values, so they still go fast.
+        # For one unusual object met on the way; the parent's serialize calls self.serialize for
+        # its nested values, so they still go fast.
         return super().serialize(obj)
 
 
@@ -309,12 +341,13 @@ def _model_plan(model_class: Any) -> _ModelPlan:
     declared_types = model_class.deserialized_types
     attribute_map = _merged_attribute_map(model_class)
     fields = tuple(
-        (attribute, key, declared_types[attribute])
+        (attribute, key, declared_types[attribute], _PRIMITIVES_BY_NAME.get(declared_types[attribute]))
         for attribute, key in attribute_map.items()
         if attribute in declared_types
     )
     undecodable = frozenset(key for attribute, key in attribute_map.items() if attribute not in declared_types)
-    return _ModelPlan(model_class, fields, frozenset(attribute_map.values()), undecodable)
+    return _ModelPlan(model_class, attribute_map, len(attribute_map), fields, frozenset(attribute_map.values()),
+                      undecodable)
 
 
 def _encoding_plan(model_class: Any) -> _EncodingPlan:
@@ -380,6 +413,12 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
+def _copy_dict(payload: Any) -> dict[Any, Any]:
+    if type(payload) is not dict:
+        raise _NotOnFastPath  # dict() would also take a list of pairs, which the parent refuses
+    return dict(payload)
+
+
 def _empty_list(payload: Any) -> list[Any]:
     return []
 
@@ -390,6 +429,11 @@ def _empty_dict(payload: Any) -> dict[Any, Any]:
 
 def _isoformat(value: date) -> str:
     return value.isoformat()
+
+
+def _decimal_number(number: decimal.Decimal) -> int | float:
+    # The parent's rule; a signalling NaN or an infinity raises here, and serialize hands it to the SDK.
+    return int(number) if number % 1 == 0 else float(number)
 
 
 def _enum_value(member: Enum) -> Any:
