@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -491,3 +492,28 @@ def test_make_store_rejects_other_urls(url: str) -> None:
 def test_table_name_must_be_a_plain_identifier(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="table name"):
         make_store(f"sqlite:///{tmp_path / 's.sqlite'}", table="progress; DROP TABLE x")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork(), as gunicorn's workers use")
+def test_a_forked_worker_opens_its_own_sqlite_connection(tmp_path: Path) -> None:
+    """A connection opened before fork() is never shared with the child; both keep working."""
+    with SqliteStore(tmp_path / "forked.sqlite") as store:
+        store.update_attributes(ENV, increment)
+        parent = store._connection()
+        readable, writable = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # newer Pythons warn about fork()
+            pid = os.fork()
+        if pid == 0:  # the child: answer through the pipe, then leave without running pytest's exit
+            try:
+                fresh = store._connection() is not parent
+                counted = store.update_attributes(ENV, increment)["count"] == 2
+                os.write(writable, b"1" if fresh and counted else b"0")
+            finally:
+                os._exit(0)
+        os.close(writable)
+        answer = os.read(readable, 1)
+        os.close(readable)
+        os.waitpid(pid, 0)
+        assert answer == b"1"
+        assert store._connection() is parent and store.get_attributes(ENV)["count"] == 2

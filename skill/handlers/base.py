@@ -14,7 +14,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_slot, is_intent_name
+from ask_sdk_core.utils import get_slot
 from ask_sdk_model import Response
 from ask_sdk_model.interfaces.alexa.presentation.apl import ExecuteCommandsDirective, RenderDocumentDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
@@ -50,7 +50,9 @@ class DialogueHandler(AbstractRequestHandler):
         return self.dialogues.get(_request_locale.get()) or self.dialogues[BASE_LOCALE]
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(name)(handler_input) for name in self.intent_names)
+        # What is_intent_name checks, once for all names: every request asks each handler in turn.
+        request = handler_input.request_envelope.request
+        return getattr(request, "object_type", None) == "IntentRequest" and request.intent.name in self.intent_names
 
     def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
         """Decide the reply; subclasses call one Dialogue method."""

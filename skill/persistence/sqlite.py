@@ -16,6 +16,19 @@ from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore
 from skill.persistence.keys import KeyFunction, user_key
 
 
+# Bumped in a forked child: a connection opened before fork() must not be used after it. Checking
+# this counter instead of os.getpid() saves a system call on every storage operation.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class SqliteStore(SqlStore):
     """Store user attributes in one SQLite file, safe for several threads and processes."""
 
@@ -48,7 +61,7 @@ class SqliteStore(SqlStore):
             raise PersistenceException(f"{self!r} is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         # A connection must not cross fork(): a forked worker opens its own.
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None and self._local.forks == _forks:
             return conn
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves. check_same_thread=False only so that
@@ -67,7 +80,7 @@ class SqliteStore(SqlStore):
                 conn.close()
                 raise PersistenceException(f"{self!r} is closed")
             self._connections.append((os.getpid(), conn))
-        self._local.conn, self._local.pid = conn, os.getpid()
+        self._local.conn, self._local.forks = conn, _forks
         return conn
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
@@ -92,7 +105,12 @@ class SqliteStore(SqlStore):
         try:
             # IMMEDIATE takes the write lock up front, so a writer waits (busy_timeout) at BEGIN
             # instead of failing with "database is locked" when upgrading a read snapshot later.
-            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if not write:
+                # A read is one SELECT (get_attributes), which SQLite runs as a transaction of its
+                # own: BEGIN and COMMIT around it would only add two statements to every request.
+                yield cur
+                return
+            cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
             except BaseException:

@@ -88,7 +88,11 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
     @abstractmethod
     def _transaction(self, *, write: bool, commit: bool = True,
                      wait: float | None = None) -> AbstractContextManager[Cursor]:
-        """Yield a cursor in one transaction; commit on success (unless commit=False), else roll back."""
+        """Yield a cursor in one transaction; commit on success (unless commit=False), else roll back.
+
+        With write=False the caller runs a single read statement, which a backend may run on
+        its own (as its own transaction) instead of inside BEGIN ... COMMIT.
+        """
 
     @abstractmethod
     def _table_exists(self, cur: Cursor, name: str) -> bool:
