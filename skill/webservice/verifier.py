@@ -7,6 +7,7 @@ Each verifier implements the ASK SDK's ``AbstractVerifier`` and raises ``Verific
 from __future__ import annotations
 
 import base64
+import functools
 import posixpath
 import ssl
 import threading
@@ -96,6 +97,11 @@ def canonical_cert_url(url: str) -> str:
     return f"https://{CERT_URL_HOST}{path}"
 
 
+# Alexa sends the same few URLs all day: check and canonicalise each spelling once. Refusals
+# raise, and lru_cache keeps no exceptions, so only URLs that passed are remembered (bounded).
+_canonical_cert_url = functools.lru_cache(maxsize=256)(canonical_cert_url)
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """Turn any redirect into an HTTPError: the chain must come from the URL that was checked."""
 
@@ -175,7 +181,7 @@ class SignatureVerifier(AbstractVerifier):
         url = _header(headers, CERT_URL_HEADER)
         if not url:
             raise VerificationException(f"missing or empty {CERT_URL_HEADER} header")
-        leaf = self._trusted_leaf(canonical_cert_url(url))
+        leaf = self._trusted_leaf(_canonical_cert_url(url))
         try:
             # The body arrived as UTF-8 and was decoded strictly, so this gives back the exact
             # bytes Amazon signed; re-serialising the JSON would not.
