@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON.relative_to(ROOT)})")
     parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
     parser.add_argument("--readme", action="store_true", help="also write the tables into bench/README.md")
+    parser.add_argument("--ablation", action="store_true",
+                        help="HTTP: also run Foot Coach without storage, without verification, and without "
+                             "storage, verification and the request log (what the gap is made of)")
     parser.add_argument("--timeout", type=float, default=600, help="give up (stopping every server) after this many seconds")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the 1-minute load average to drop below 0.5")
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 results["http"] = httpbench.run(ca, users=settings.users, warmup=settings.warmup,
                                                 seconds=settings.seconds, max_requests=settings.max_requests,
-                                                workdir=workdir, log=log)
+                                                workdir=workdir, log=log, ablation=args.ablation)
             if "verification" in phases:
                 log("Verification alone ...")
                 from bench import verification

@@ -48,6 +48,13 @@ APPS = {
     "hello_world": "bench.baselines:hello_app()",
     "bare_flask": "bench.baselines:bare_app()",
 }
+# --ablation: Foot Coach again, each time with parts left out (bench.signed_app.WITHOUT_ENV), to
+# show what the gap to hello-world is made of.
+ABLATIONS = {
+    "foot_coach_without_storage": "storage",
+    "foot_coach_without_verification": "verification",
+    "foot_coach_without_all_three": "storage,verification,log",
+}
 
 
 def free_port() -> int:
@@ -140,7 +147,8 @@ def gunicorn(name: str, env: dict[str, str], probe: Request, workdir: Path) -> I
     port = free_port()
     log_path = workdir / f"{name}.log"
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(WORKERS),
-               "--worker-class", "sync", "--timeout", "30", "--log-level", "warning", APPS[name]]
+               "--worker-class", "sync", "--timeout", "30", "--log-level", "warning",
+               APPS["foot_coach"] if name in ABLATIONS else APPS[name]]
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     with open(log_path, "wb") as log:
         started = time.perf_counter()
@@ -280,8 +288,11 @@ def launch_attributes(ca: BenchAuthority, workdir: Path) -> dict[str, Any]:
 
 
 def run(ca: BenchAuthority, *, users: Sequence[int], warmup: float, seconds: float, max_requests: int,
-        workdir: Path | None = None, log: Any = print) -> dict[str, Any]:
-    """Start the three servers, measure each at every concurrency, stop them; return JSON-ready results."""
+        workdir: Path | None = None, log: Any = print, ablation: bool = False) -> dict[str, Any]:
+    """Start the three servers (six with ablation), measure each at every concurrency, stop them.
+
+    Returns JSON-ready results.
+    """
     workdir = workdir or Path(tempfile.mkdtemp(prefix="foot-coach-bench-http-"))
     attributes = launch_attributes(ca, workdir)
     most = max(users)
@@ -291,16 +302,24 @@ def run(ca: BenchAuthority, *, users: Sequence[int], warmup: float, seconds: flo
         "hello_world": {},
         "bare_flask": {},
     }
+    if ablation:
+        from bench.signed_app import WITHOUT_ENV
+
+        for name, parts in ABLATIONS.items():
+            env[name] = {**env["foot_coach"], "DATABASE_URL": f"sqlite:///{workdir / f'{name}.sqlite'}",
+                         WITHOUT_ENV: parts}
     results: dict[str, Any] = {"workers": WORKERS, "worker_class": "sync", "apps": {}, "runs": [],
                                "settings": {"users": list(users), "warmup": warmup, "seconds": seconds,
                                             "max_requests": max_requests}}
     with contextlib.ExitStack() as servers:
         running: dict[str, Server] = {}
         probe = counted_turns(ca, 1, attributes)[0][0]
-        for name in APPS:
+        for name in env:
             server = servers.enter_context(gunicorn(name, env[name], probe, workdir))
             running[name] = server
-            results["apps"][name] = {"entry_point": APPS[name], "boot_to_first_answer_s": round(server.boot_seconds, 3),
+            results["apps"][name] = {"entry_point": APPS.get(name, APPS["foot_coach"]),
+                                     "without": ABLATIONS.get(name, ""),
+                                     "boot_to_first_answer_s": round(server.boot_seconds, 3),
                                      "pid": server.process.pid}
             log(f"  {name}: gunicorn answered {server.boot_seconds:.2f} s after start (port {server.port})")
         for level in users:

@@ -21,7 +21,11 @@ TURN_LABELS = {
     "resume": "resume (counted)",
 }
 APP_LABELS = {"foot_coach": "Foot Coach (verified, SQLite)", "hello_world": "SDK hello-world (unverified)",
-              "bare_flask": "bare Flask (fixed JSON)"}
+              "bare_flask": "bare Flask (fixed JSON)",
+              # --ablation only
+              "foot_coach_without_storage": "Foot Coach without storage (verified)",
+              "foot_coach_without_verification": "Foot Coach without verification (SQLite)",
+              "foot_coach_without_all_three": "Foot Coach without storage, verification, log line"}
 PACKAGES = ("flask", "werkzeug", "gunicorn", "ask-sdk-core", "ask-sdk-webservice-support", "cryptography")
 README_START = "<!-- bench:results:start -->"
 README_END = "<!-- bench:results:end -->"

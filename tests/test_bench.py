@@ -117,3 +117,46 @@ def test_a_request_without_the_bench_signature_is_refused_by_the_bench_app(ca: B
         assert signed.status_code == 200
     finally:
         app.extensions["foot_coach_store"].close()
+
+
+def test_an_ablation_server_leaves_out_exactly_the_parts_named(ca: BenchAuthority, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """--ablation's servers: without verification an unsigned request is answered; without storage nothing is kept."""
+    import logging
+
+    from bench import fixtures
+    from skill.webservice.request_log import LOGGER_NAME
+
+    monkeypatch.setenv(signed_app.ROOT_ENV, str(ca.root_pem))
+    monkeypatch.setenv(signed_app.CHAIN_ENV, str(ca.chain_pem))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.sqlite'}")
+    monkeypatch.setenv("SKILL_ID", fixtures.SKILL_ID)
+    monkeypatch.setenv(signed_app.WITHOUT_ENV, "storage, verification,log")
+    logger = logging.getLogger(LOGGER_NAME)
+    monkeypatch.setattr(logger, "level", logger.level)   # restored after the test
+    app = signed_app.create_app()
+    body = fixtures.encode(fixtures.launch())
+    answered = app.test_client().post("/", data=body, headers={"Content-Type": "application/json"})
+    assert answered.status_code == 200
+    assert isinstance(app.extensions["foot_coach_store"], signed_app.NoStorage)
+    assert not (tmp_path / "d.sqlite").exists()
+    assert not logger.isEnabledFor(logging.INFO)
+    monkeypatch.setenv(signed_app.WITHOUT_ENV, "storage,caching")
+    with pytest.raises(RuntimeError, match="caching"):
+        signed_app.create_app()
+
+
+@pytest.mark.e2e
+def test_the_ablation_runs_measure_every_variant(ca: BenchAuthority, tmp_path: Path) -> None:
+    """`--ablation` adds three Foot Coach servers to the HTTP phase; each answers every request with 200."""
+    from bench import httpbench
+
+    results = httpbench.run(ca, users=(1,), warmup=0.1, seconds=0.3, max_requests=500, workdir=tmp_path,
+                            log=lambda *args: None, ablation=True)
+    measured = {r["app"]: r for r in results["runs"]}
+    assert set(measured) == {*httpbench.APPS, *httpbench.ABLATIONS}
+    for run in measured.values():
+        assert run["completed"] > 0 and run["errors"] == 0, run
+    assert {name: app["without"] for name, app in results["apps"].items() if app["without"]} == httpbench.ABLATIONS
+    for app in results["apps"].values():
+        assert not _running(app["pid"]), app
