@@ -191,14 +191,15 @@ class PlanTurn(Protocol):
                  briefed: bool = False, praise: str | None = None) -> Turn: ...
 
 
-def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 2048) -> PlanTurn:
+def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> PlanTurn:
     """plan_turn with a cache: the same place, pace and words before it always plan the same turn.
 
     Planning a counted turn tries every unit against the turn's budget, which made it the largest
     cost of a request; users mostly start from a few places at a few paces, so most turns repeat.
     The cache key holds everything the plan depends on, plus a drawn choice of prompt variants
     (Prompts.fixed), so cached turns keep the variety of the prompts. A cached turn's speech is
-    frozen: it is shared by every request that gets it.
+    frozen: it is shared by every request that gets it. A turn takes about 10 KB (with its screen
+    cues), so the default size keeps at most about 5 MB per language and worker.
     """
     count = cached_counting(catalog, prompts)
 
