@@ -295,7 +295,6 @@ def run(ca: BenchAuthority, *, users: Sequence[int], warmup: float, seconds: flo
     """
     workdir = workdir or Path(tempfile.mkdtemp(prefix="foot-coach-bench-http-"))
     attributes = launch_attributes(ca, workdir)
-    most = max(users)
     env = {
         "foot_coach": {**ca.env(), "DATABASE_URL": f"sqlite:///{workdir / 'http.sqlite'}",
                        "SKILL_ID": fixtures.SKILL_ID},
