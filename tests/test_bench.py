@@ -23,6 +23,14 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> BenchAuthority:
     return BenchAuthority.create(tmp_path_factory.mktemp("bench-ca"))
 
 
+def serve_like_the_benchmark(monkeypatch: pytest.MonkeyPatch, ca: BenchAuthority, database: Path) -> None:
+    """The environment the benchmark gives bench.signed_app: its CA, a SQLite file, its skill id."""
+    monkeypatch.setenv(signed_app.ROOT_ENV, str(ca.root_pem))
+    monkeypatch.setenv(signed_app.CHAIN_ENV, str(ca.chain_pem))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("SKILL_ID", inprocess.fixtures.SKILL_ID)
+
+
 @pytest.mark.e2e
 def test_the_benchmark_runs_every_phase_and_writes_its_results(tmp_path: Path) -> None:
     """`python -m bench` with tiny counts: every phase answers, every server it started is gone."""
@@ -77,12 +85,8 @@ def test_in_process_dispatch_answers_like_the_real_webhook(ca: BenchAuthority, t
         direct = [json.loads(foot_coach.dispatch(r.headers, r.text)) for r in requests]
     finally:
         foot_coach.store.close()
-    monkey_env = {signed_app.ROOT_ENV: str(ca.root_pem), signed_app.CHAIN_ENV: str(ca.chain_pem)}
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in monkey_env.items():
-            mp.setenv(name, value)
-        mp.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'b.sqlite'}")
-        mp.setenv("SKILL_ID", inprocess.fixtures.SKILL_ID)
+        serve_like_the_benchmark(mp, ca, tmp_path / "b.sqlite")
         app = signed_app.create_app()
     client = app.test_client()
     try:
@@ -105,10 +109,7 @@ def test_a_request_without_the_bench_signature_is_refused_by_the_bench_app(ca: B
     """Verification really is on in the server the benchmark measures: an unsigned request gets 400."""
     from bench import fixtures
 
-    monkeypatch.setenv(signed_app.ROOT_ENV, str(ca.root_pem))
-    monkeypatch.setenv(signed_app.CHAIN_ENV, str(ca.chain_pem))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
-    monkeypatch.setenv("SKILL_ID", fixtures.SKILL_ID)
+    serve_like_the_benchmark(monkeypatch, ca, tmp_path / "c.sqlite")
     app = signed_app.create_app()
     try:
         body = fixtures.encode(fixtures.launch())
@@ -127,10 +128,7 @@ def test_an_ablation_server_leaves_out_exactly_the_parts_named(ca: BenchAuthorit
     from bench import fixtures
     from skill.webservice.request_log import LOGGER_NAME
 
-    monkeypatch.setenv(signed_app.ROOT_ENV, str(ca.root_pem))
-    monkeypatch.setenv(signed_app.CHAIN_ENV, str(ca.chain_pem))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.sqlite'}")
-    monkeypatch.setenv("SKILL_ID", fixtures.SKILL_ID)
+    serve_like_the_benchmark(monkeypatch, ca, tmp_path / "d.sqlite")
     monkeypatch.setenv(signed_app.WITHOUT_ENV, "storage, verification,log")
     logger = logging.getLogger(LOGGER_NAME)
     monkeypatch.setattr(logger, "level", logger.level)   # restored after the test

@@ -131,11 +131,6 @@ class Speech:
         self._tallied = self.events
         return self
 
-    @property
-    def frozen(self) -> bool:
-        """True once freeze() was called."""
-        return self._rendered is not None
-
     def _writable(self) -> list[Event]:
         if self._rendered is not None:
             raise RuntimeError("this Speech is frozen (shared); extend a new Speech with it instead")
