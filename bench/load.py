@@ -300,11 +300,11 @@ class Run:
     """What all users share: the server, the budget, the clock, the tallies."""
 
     def __init__(self, config: LoadConfig, port: int, reader: Any, rq: ModuleType, run_id: str) -> None:
-        from skill.content import load_catalog
+        from skill.content.catalog import load_catalog
 
         self.config, self.port, self.reader, self.rq, self.run_id = config, port, reader, rq, run_id
         self.catalog = load_catalog()
-        prompts = json.loads((ROOT / "skill" / "content" / "prompts.en-US.json").read_text())
+        prompts = json.loads((ROOT / "skill" / "content" / "locales" / "en-US" / "prompts.json").read_text())
         # The wording is read from the prompts file, so rewording a prompt does not break the checks.
         self.welcomes = prompts["welcome_back_resume"]
         self.welcome_markers = [v.split("{place}")[0].split(".")[-1].strip() for v in self.welcomes]
@@ -396,7 +396,7 @@ class Run:
 
     def names_place(self, text: str, place: dict[str, Any]) -> bool:
         """Whether a welcome names exactly this place."""
-        from skill.routine import Position, describe_place
+        from skill.workout.routine import Position, describe_place
 
         described = describe_place(self.catalog, Position(**place))
         return any(" ".join(v.format(place=described).split()) in text for v in self.welcomes)

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from skill.content import SUPPORTED_LOCALES, load_catalog
+from skill.content.catalog import SUPPORTED_LOCALES, load_catalog
 from skill.content.prompts import Prompts
-from skill.dialogue import Dialogue
+from skill.conversation.dialogue import Dialogue
 from skill.persistence import make_store
-from skill.routing import build_skill
+from skill.alexa.routing import build_skill
 from skill.webservice.verifier import ApplicationIdVerifier, SignatureVerifier, TimestampVerifier
 from skill.webservice.webhook import make_webhook
 

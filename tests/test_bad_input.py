@@ -33,10 +33,10 @@ import alexa_requests as rq
 from conftest import Alexa
 from signing import CertificateAuthority, ChainServer, Leaf
 from skill.app import create_app
-from skill.content import load_catalog
+from skill.content.catalog import load_catalog
 from skill.persistence import SqlStore
-from skill.routine import Mode, Phase
-from skill.state import SessionState
+from skill.workout.routine import Mode, Phase
+from skill.progress.state import SessionState
 from skill.webservice.verifier import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 
 import alexa_requests as rq
-from skill import console
-from skill.console import LocalAlexa, show_ssml
-from skill.console_matching import BUILTIN_PHRASES, FALLBACK_INTENT, LAUNCH_REQUEST, UtteranceMatcher, normalise
+from skill.console import repl as console
+from skill.console.repl import LocalAlexa, show_ssml
+from skill.console.matching import BUILTIN_PHRASES, FALLBACK_INTENT, LAUNCH_REQUEST, UtteranceMatcher, normalise
 from skill.speech.ssml import Speech
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "interaction_model" / "en-US.json"

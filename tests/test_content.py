@@ -23,15 +23,15 @@ import pytest
 
 import skill
 from ssml_reading import runs
-from skill.coach import plan_turn
-from skill.content import CONTENT_DIR, Catalog, ContentError, load_catalog, normalise
+from skill.workout.planning import plan_turn
+from skill.content.catalog import CONTENT_DIR, LOCALES_DIR, Catalog, ContentError, load_catalog, normalise
 from skill.content.prompts import Prompts
-from skill.routine import Mode, Position
+from skill.workout.routine import Mode, Position
 from skill.speech.ssml import MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
 from skill.speech.words import number_word, times_word
 
 EXERCISES_JSON = CONTENT_DIR / "exercises.json"
-PROMPTS_JSON = CONTENT_DIR / "prompts.en-US.json"
+PROMPTS_JSON = LOCALES_DIR / "en-US" / "prompts.json"
 SKILL_DIR = Path(skill.__file__).parent
 RAW: dict[str, Any] = json.loads(EXERCISES_JSON.read_text(encoding="utf-8"))
 CATALOG: Catalog = load_catalog()
@@ -448,10 +448,11 @@ def test_prompts_file_is_valid_and_has_variants() -> None:
 
 def test_broken_prompts_file_is_refused(tmp_path: Path) -> None:
     """A prompts file with an empty key or bad JSON stops start-up with a ContentError."""
-    (tmp_path / "prompts.en-US.json").write_text(json.dumps({"welcome_new": []}), encoding="utf-8")
+    (tmp_path / "en-US").mkdir()
+    (tmp_path / "en-US" / "prompts.json").write_text(json.dumps({"welcome_new": []}), encoding="utf-8")
     with pytest.raises(ContentError, match="welcome_new"):
         Prompts.load(directory=tmp_path)
-    (tmp_path / "prompts.en-US.json").write_text("{", encoding="utf-8")
+    (tmp_path / "en-US" / "prompts.json").write_text("{", encoding="utf-8")
     with pytest.raises(ContentError):
         Prompts.load(directory=tmp_path)
     with pytest.raises(ContentError):

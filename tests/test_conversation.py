@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 import alexa_requests as rq
 from conftest import Alexa, Reply
 from skill.app import create_app
-from skill.content import load_catalog
+from skill.content.catalog import load_catalog
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS
 from skill.speech.words import number_word
 

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Alexa
-from skill.coach import Mark, plan_turn
-from skill.content import load_catalog
+from skill.workout.planning import Mark, plan_turn
+from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
-from skill.pause_estimate import CUT_LATENCY_SECONDS, FINISHED_SLACK, WORD_TIME_SLACK, estimate_resume
-from skill.routine import Mode, Position
+from skill.workout.pause_estimate import CUT_LATENCY_SECONDS, FINISHED_SLACK, WORD_TIME_SLACK, estimate_resume
+from skill.workout.routine import Mode, Position
 from skill.speech.words import number_word
 
 CATALOG = load_catalog()

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 import alexa_requests as rq
 from conftest import Alexa
-from skill.content import load_catalog
+from skill.content.catalog import load_catalog
 from skill.speech.words import number_word
 
 CATALOG = load_catalog()

@@ -21,17 +21,17 @@ from flask.testing import FlaskClient
 
 import alexa_requests as rq
 from conftest import Alexa, Reply
-from skill.content import BASE_LOCALE, load_catalog
+from skill.content.catalog import BASE_LOCALE, load_catalog
 from skill.content.prompts import Prompts
-from skill.dialogue import Dialogue
-from skill.handlers import reminders
-from skill.reminders import (
+from skill.conversation.dialogue import Dialogue
+from skill.alexa.handlers import reminders
+from skill.conversation.reminders import (
     MAX_TIMES, MEAL_TIMES, OFFER_KEY, PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, TOKEN_PREFIX, ClockTime,
     ConsentStatus, InvalidTimeError, consent_status, consent_token, decode_times, encode_times, heard_times,
     is_consent_token, local_now, meal_times, spoken_list, times_from_token,
 )
-from skill.routine import Phase, Workout
-from skill.state import SessionState
+from skill.workout.routine import Phase, Workout
+from skill.progress.state import SessionState
 
 CATALOG = load_catalog()
 REMINDERS = "/v1/alerts/reminders"

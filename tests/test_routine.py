@@ -17,10 +17,10 @@ from itertools import product
 import pytest
 
 from ssml_reading import break_ms, runs
-from skill.coach import NORMAL_PACE, Turn, cached_planning, estimate_exercise_seconds, plan_turn
-from skill.content import Catalog, Exercise, load_catalog
+from skill.workout.planning import NORMAL_PACE, Turn, cached_planning, estimate_exercise_seconds, plan_turn
+from skill.content.catalog import Catalog, Exercise, load_catalog
 from skill.content.prompts import Prompts
-from skill.routine import (
+from skill.workout.routine import (
     Mode,
     Phase,
     Position,
@@ -38,7 +38,7 @@ from skill.routine import (
 )
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
 from skill.speech.words import number_word
-from skill.state import MAX_PACE, MIN_PACE
+from skill.progress.state import MAX_PACE, MIN_PACE
 
 CATALOG: Catalog = load_catalog()
 PROMPTS = Prompts.load(rng=random.Random(0))

@@ -8,11 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from conftest import Alexa
-from skill.coach import plan_turn
-from skill.content import load_catalog
+from skill.workout.planning import plan_turn
+from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
-from skill.routine import Mode, Position
-from skill.screen import DOCUMENT, TOKEN, counter_commands
+from skill.workout.routine import Mode, Position
+from skill.alexa.apl import DOCUMENT, TOKEN, counter_commands
 from skill.speech.ssml import Say
 from skill.speech.words import number_word
 

@@ -48,7 +48,7 @@ from hypothesis import strategies as st
 
 import alexa_requests as rq
 from conftest import Alexa
-from skill.webservice.serializer import FastSerializer
+from skill.alexa.serializer import FastSerializer
 from test_reminders import REMINDERS, AlexaApi, api, permitted  # noqa: F401 - `api` is the stand-in API fixture
 
 ROOT = Path(__file__).resolve().parents[1]

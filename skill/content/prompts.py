@@ -10,7 +10,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from skill.content import BASE_LOCALE, CONTENT_DIR, ContentError
+from skill.content.catalog import BASE_LOCALE, LOCALES_DIR, ContentError
 
 
 class Prompts:
@@ -23,19 +23,19 @@ class Prompts:
         self._choice = choice  # None: pick at random; else variant `choice % n` of every key
 
     @classmethod
-    def load(cls, locale: str = BASE_LOCALE, rng: random.Random | None = None, directory: Path = CONTENT_DIR) -> Prompts:
-        """Load prompts.en-US.json, then the locale's own file over it (only what it words differently).
+    def load(cls, locale: str = BASE_LOCALE, rng: random.Random | None = None, directory: Path = LOCALES_DIR) -> Prompts:
+        """Load en-US/prompts.json, then the locale's own file over it, if it has one (only what it words differently).
 
         Raises:
             ContentError: a file is missing or malformed, a key has no variants, or a locale file
             has a key the base file does not.
         """
-        table = _read_table(directory / f"prompts.{BASE_LOCALE}.json")
-        if locale != BASE_LOCALE:
-            overrides = _read_table(directory / f"prompts.{locale}.json")
+        table = _read_table(directory / BASE_LOCALE / "prompts.json")
+        if locale != BASE_LOCALE and (directory / locale / "prompts.json").exists():
+            overrides = _read_table(directory / locale / "prompts.json")
             unknown = set(overrides) - set(table)
             if unknown:
-                raise ContentError(f"prompts.{locale}.json: keys {sorted(unknown)} are not in prompts.{BASE_LOCALE}.json")
+                raise ContentError(f"{locale}/prompts.json: keys {sorted(unknown)} are not in {BASE_LOCALE}/prompts.json")
             table = {**table, **overrides}
         return cls(table, rng)
 
@@ -84,10 +84,10 @@ def _read_table(path: Path) -> dict[str, list[str]]:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
-        raise ContentError(f"{path.name}: cannot read prompts: {err}") from err
+        raise ContentError(f"{path.parent.name}/{path.name}: cannot read prompts: {err}") from err
     if not isinstance(table, dict):
-        raise ContentError(f"{path.name}: must be an object of prompt keys")
+        raise ContentError(f"{path.parent.name}/{path.name}: must be an object of prompt keys")
     for key, variants in table.items():
         if not isinstance(variants, list) or not variants or not all(isinstance(v, str) and v for v in variants):
-            raise ContentError(f"{path.name}: prompt {key!r} must be a non-empty list of sentences")
+            raise ContentError(f"{path.parent.name}/{path.name}: prompt {key!r} must be a non-empty list of sentences")
     return table

@@ -15,9 +15,12 @@ from typing import Any
 from skill.speech.ssml import MAX_TURN_SECONDS
 
 CONTENT_DIR = Path(__file__).parent
+# One folder per language: everything that language says (see skill/content/__init__.py).
+LOCALES_DIR = CONTENT_DIR / "locales"
 BASE_LOCALE = "en-US"
-# Every English marketplace. Other locales are answered in en-US rather than refused.
-SUPPORTED_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+# Every locale with a folder; other locales are answered in en-US rather than refused.
+SUPPORTED_LOCALES = (BASE_LOCALE, *sorted(p.name for p in LOCALES_DIR.iterdir()
+                                          if p.is_dir() and p.name != BASE_LOCALE))
 # Exercise texts a locale may word differently (spelling); numbers are never localised.
 LOCALISABLE_FIELDS = ("name", "aliases", "position", "steps", "cautions", "directions", "sides", "equipment")
 WORK_KINDS = ("hold", "timed", "reps")
@@ -123,17 +126,18 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
-def load_catalog(path: Path = CONTENT_DIR / "exercises.json", locale: str = BASE_LOCALE) -> Catalog:
-    """Read and validate the exercise file, with the locale's wording (exercises.<locale>.json) applied.
+def load_catalog(path: Path = CONTENT_DIR / "exercises.json", locale: str = BASE_LOCALE,
+                 locales_dir: Path = LOCALES_DIR) -> Catalog:
+    """Read and validate the exercise file, with the locale's wording (locales/<locale>/exercises.json) applied.
 
     Raises:
         ContentError: a file is malformed; the message names the exercise and field.
     """
     data = _read_json(path)
     if locale != BASE_LOCALE:
-        overlay_path = path.with_name(f"{path.stem}.{locale}.json")
+        overlay_path = locales_dir / locale / "exercises.json"
         if overlay_path.exists():
-            _apply_overlay(data, _read_json(overlay_path), overlay_path.name)
+            _apply_overlay(data, _read_json(overlay_path), f"{locale}/exercises.json")
     entries = data.get("exercises", []) if isinstance(data, dict) else []
     if not entries or not all(isinstance(e, dict) for e in entries):
         raise ContentError(f"{path.name}: 'exercises' must be a non-empty list of objects")

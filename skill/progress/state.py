@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from skill.coach import NORMAL_PACE, Mark
-from skill.content import Catalog
-from skill.history import TrainingLog
-from skill.routine import Mode, Phase, Position, Workout
+from skill.workout.planning import NORMAL_PACE, Mark
+from skill.content.catalog import Catalog
+from skill.progress.history import TrainingLog
+from skill.workout.routine import Mode, Phase, Position, Workout
 
 SCHEMA = 1
 MIN_PACE, MAX_PACE = 70, 130   # counting cadence and speaking rate bounds, in percent

@@ -18,11 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from skill.content.prompts import Prompts
-from skill.dialogue import Context, Reply
-from skill.routine import Phase, Workout, pause
+from skill.conversation.dialogue import Context, Reply
+from skill.workout.routine import Phase, Workout, pause
 from skill.speech.ssml import Speech
 from skill.speech.words import times_word
-from skill.state import SessionState
+from skill.progress.state import SessionState
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 REMINDER_TEXT = "Time for your foot exercises."   # short and discreet: it may be heard by others

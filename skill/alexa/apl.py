@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skill.coach import Cue
-from skill.content import CONTENT_DIR
+from skill.workout.planning import Cue
+from pathlib import Path
 
 TOKEN = "foot-coach-counter"
-DOCUMENT: dict[str, Any] = json.loads((CONTENT_DIR / "screen.apl.json").read_text(encoding="utf-8"))
+DOCUMENT: dict[str, Any] = json.loads((Path(__file__).parent / "screen.apl.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

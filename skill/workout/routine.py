@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from skill.content import Catalog, Exercise
+from skill.content.catalog import Catalog, Exercise
 from skill.speech.words import number_word
 
 

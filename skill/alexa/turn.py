@@ -19,13 +19,13 @@ from ask_sdk_model import Response
 from ask_sdk_model.interfaces.alexa.presentation.apl import ExecuteCommandsDirective, RenderDocumentDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from skill.alexa_api import device_timezone
-from skill.content import BASE_LOCALE, Catalog, Exercise
-from skill.dialogue import Context, Dialogue, Reply
-from skill.routine import Phase, Workout
-from skill.screen import TOKEN as SCREEN_TOKEN, counter_commands, render_document
+from skill.alexa.apis import device_timezone
+from skill.content.catalog import BASE_LOCALE, Catalog, Exercise
+from skill.conversation.dialogue import Context, Dialogue, Reply
+from skill.workout.routine import Phase, Workout
+from skill.alexa.apl import TOKEN as SCREEN_TOKEN, counter_commands, render_document
 from skill.speech.ssml import Speech
-from skill.state import ProgressEvent, SessionState, UserProgress
+from skill.progress.state import ProgressEvent, SessionState, UserProgress
 
 log = logging.getLogger(__name__)
 

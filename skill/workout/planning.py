@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from skill.content import Catalog, Exercise
+from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
-from skill.routine import Mode, Position, blocks_from, next_block
+from skill.workout.routine import Mode, Position, blocks_from, next_block
 from skill.speech.ssml import Event, Speech
 from skill.speech.words import number_word
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from skill.coach import Mark
-from skill.routine import Position
+from skill.workout.planning import Mark
+from skill.workout.routine import Position
 
 # Seconds between the speech being cut and the pause request's timestamp: audio delivery and
 # start-up, "Alexa, pause", request time rounded to the second. Generous on purpose.

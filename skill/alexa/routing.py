@@ -8,12 +8,12 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from skill.alexa_api import TimedApiClient
-from skill.content import BASE_LOCALE
-from skill.dialogue import Dialogue
-from skill.handlers import builtin, launch, reminders, workout
-from skill.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
-from skill.webservice.serializer import FastSerializer
+from skill.alexa.apis import TimedApiClient
+from skill.content.catalog import BASE_LOCALE
+from skill.conversation.dialogue import Dialogue
+from skill.alexa.handlers import builtin, launch, reminders, workout
+from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
+from skill.alexa.serializer import FastSerializer
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,

@@ -22,9 +22,9 @@ from ask_sdk_model.services.reminder_management import (
     ReminderRequest, SpokenInfo, SpokenText, Trigger, TriggerType,
 )
 
-from skill.alexa_api import can_call_alexa_apis
-from skill.content import BASE_LOCALE, SUPPORTED_LOCALES
-from skill.reminders import PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, ClockTime, encode_times
+from skill.alexa.apis import can_call_alexa_apis
+from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES
+from skill.conversation.reminders import PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, ClockTime, encode_times
 
 log = logging.getLogger(__name__)
 

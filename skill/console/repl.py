@@ -28,11 +28,11 @@ from typing import Any, TextIO
 from flask.testing import FlaskClient
 
 from skill.app import create_app
-from skill.console_matching import LAUNCH_REQUEST, Match, UtteranceMatcher
+from skill.console.matching import LAUNCH_REQUEST, Match, UtteranceMatcher
 
 CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
 CONSOLE_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
-MODEL_DIR = Path(__file__).resolve().parent.parent / "interaction_model"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_model"
 PROMPT = "you> "
 DIM, RESET = "\033[2m", "\033[0m"
 

@@ -11,16 +11,16 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date
 
-from skill import routine
-from skill.coach import NORMAL_PACE, Turn, cached_counting, cached_planning, estimate_exercise_seconds
-from skill.content import Catalog, Exercise
+from skill.workout import routine
+from skill.workout.planning import NORMAL_PACE, Turn, cached_counting, cached_planning, estimate_exercise_seconds
+from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
-from skill.pause_estimate import estimate_resume
-from skill.routine import Mode, Phase, Position, Workout, describe_place
-from skill.screen import Screen
+from skill.workout.pause_estimate import estimate_resume
+from skill.workout.routine import Mode, Phase, Position, Workout, describe_place
+from skill.alexa.apl import Screen
 from skill.speech.ssml import Speech, parse_ssml
 from skill.speech.words import duration_words, number_word, times_word
-from skill.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
+from skill.progress.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
 
 PACE_STEP = 15
 
