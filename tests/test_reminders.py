@@ -25,10 +25,11 @@ from skill.content.catalog import BASE_LOCALE, load_catalog
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
 from skill.alexa.handlers import reminders
+from skill.speech.words import spoken_list
 from skill.conversation.reminders import (
     MAX_TIMES, MEAL_TIMES, OFFER_KEY, PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, TOKEN_PREFIX, ClockTime,
     ConsentStatus, InvalidTimeError, consent_status, consent_token, decode_times, encode_times, heard_times,
-    is_consent_token, local_now, meal_times, spoken_list, times_from_token,
+    is_consent_token, local_now, meal_times, times_from_token,
 )
 from skill.workout.routine import Phase, Workout
 from skill.progress.state import SessionState
@@ -119,7 +120,7 @@ def test_local_time_and_spoken_lists() -> None:
     """The request moment in the user's zone, without offset; lists read naturally."""
     assert local_now(NOON_UTC.timestamp(), "Europe/Berlin") == datetime(2026, 11, 21, 12, 0)
     assert local_now(NOON_UTC.timestamp() + 0.7, "UTC") == datetime(2026, 11, 21, 11, 0)
-    assert [spoken_list(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == ["", "a", "a and b", "a, b and c"]
+    assert [spoken_list(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == ["", "a", "a and b", "a, b, and c"]
 
 
 # -- which handler answers ----------------------------------------------------------------------------------
@@ -264,8 +265,8 @@ def test_remind_me_offers_the_meal_times_and_yes_creates_one_reminder_with_three
     alexa = permitted(client)
     alexa.launch()
     offer = alexa.say("SetRemindersIntent")
-    assert "breakfast, lunch and dinner make good reminders" in offer.text
-    assert "Shall I remind you to do your foot exercises every day at 8 am, 12:30 pm and 6:30 pm?" in offer.text
+    assert "breakfast, lunch, and dinner make good reminders" in offer.text
+    assert "Shall I remind you to do your foot exercises every day at 8 am, 12:30 pm, and 6:30 pm?" in offer.text
     assert offer.ends_session is False and "yes or no" in offer.reprompt
     assert api.reminder_calls() == []                    # nothing before the spoken yes
     done = alexa.say("AMAZON.YesIntent")
@@ -273,7 +274,7 @@ def test_remind_me_offers_the_meal_times_and_yes_creates_one_reminder_with_three
     assert (call.method, call.path, call.authorization) == ("POST", REMINDERS, AUTHORIZATION)
     assert call.content_type.startswith("application/json")
     assert call.json == expected_body(DEFAULT_RULES)
-    assert "Done. Every day at 8 am, 12:30 pm and 6:30 pm, I'll remind you to do your foot exercises." in done.text
+    assert "Done. Every day at 8 am, 12:30 pm, and 6:30 pm, I'll remind you to do your foot exercises." in done.text
     assert done.ends_session is False and "start the routine" in done.text
     assert stored(client)[STORE_KEY] == {"alert_token": "alert-1", "times": "08:00,12:30,18:30"}
 
@@ -284,7 +285,7 @@ def test_the_user_may_name_other_times(client: FlaskClient, api: AlexaApi) -> No
     alexa.launch()
     offer = alexa.say("SetRemindersIntent", firstTime="19:00", secondTime="07:00", thirdTime="13:00")
     assert "meals" not in offer.text and "breakfast" not in offer.text
-    assert "every day at 7 am, 1 pm and 7 pm?" in offer.text
+    assert "every day at 7 am, 1 pm, and 7 pm?" in offer.text
     alexa.say("AMAZON.YesIntent")
     [call] = api.reminder_calls()
     assert call.json["trigger"]["recurrence"]["recurrenceRules"] == [

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.speech.ssml import MAX_TURN_SECONDS
+from skill.speech.words import spoken_list
 
 CONTENT_DIR = Path(__file__).parent
 # One folder per language: everything that language says (see skill/content/__init__.py).
@@ -114,8 +115,7 @@ class Catalog:
 
     def names_list(self) -> str:
         """The exercise names as a spoken list: "a, b, and c"."""
-        names = [e.name for e in self.exercises]
-        return ", ".join(names[:-1]) + ", and " + names[-1]
+        return spoken_list([e.name for e in self.exercises])
 
 
 def normalise(text: str) -> str:

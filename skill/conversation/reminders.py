@@ -21,7 +21,7 @@ from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Context, Reply
 from skill.workout.routine import Phase, Workout, pause
 from skill.speech.ssml import Speech
-from skill.speech.words import times_word
+from skill.speech.words import spoken_list, times_word
 from skill.progress.state import SessionState
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
@@ -118,13 +118,6 @@ def heard_times(values: Sequence[str | None]) -> tuple[ClockTime, ...]:
     if len(times) > MAX_TIMES:
         raise InvalidTimeError(f"at most {MAX_TIMES} reminder times")
     return tuple(times)
-
-
-def spoken_list(words: Sequence[str]) -> str:
-    """Join words the way people list them: "a", "a and b", "a, b and c"."""
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def encode_times(times: Sequence[ClockTime]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
          "fifteen sixteen seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
@@ -31,6 +33,14 @@ def duration_words(seconds: float) -> str:
         return f"about {number_word(rounded)} seconds"
     minutes = max(1, round(seconds / 60))
     return "about a minute" if minutes == 1 else f"about {number_word(minutes)} minutes"
+
+
+def spoken_list(items: Sequence[str]) -> str:
+    """Join items the way people list them: "a", "a and b", "a, b, and c" (the one list joiner)."""
+    items = list(items)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def times_word(n: int) -> str:

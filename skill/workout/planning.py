@@ -16,7 +16,7 @@ from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.workout.routine import Mode, Position, blocks_from, next_block
 from skill.speech.ssml import Event, Speech
-from skill.speech.words import number_word
+from skill.speech.words import number_word, spoken_list
 
 SETUP_PAUSE_SECONDS = 3            # time to get into position before the first rep
 SETUP_PAUSE_WITH_EQUIPMENT = 5     # a little longer when a band or pencil must be fetched
@@ -305,14 +305,6 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
         return Turn(speech, start, None, None, "", ends_session=True)
     speech.say(prompts.pick("ask_next_exercise", name=following.name))
     return Turn(speech, start, None, following, prompts.pick("reprompt_continue"), ends_session=False)
-
-
-def spoken_list(items: tuple[str, ...] | list[str]) -> str:
-    """Join items for speech: "a", "a and b", "a, b, and c"."""
-    items = list(items)
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def estimate_exercise_seconds(catalog: Catalog, prompts: Prompts, exercise: Exercise, pace: int = NORMAL_PACE,
