@@ -22,7 +22,10 @@ FIXED_RESPONSE = json.dumps({
 
 def build_hello_skill() -> Any:
     """The ASK SDK hello-world skill: launch, hello (any other intent), help, stop, session end, errors."""
-    from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+    from ask_sdk_core.dispatch_components import (
+        AbstractExceptionHandler,
+        AbstractRequestHandler,
+    )
     from ask_sdk_core.skill_builder import SkillBuilder
     from ask_sdk_core.utils import is_intent_name, is_request_type
 

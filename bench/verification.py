@@ -33,7 +33,11 @@ def run(ca: BenchAuthority, *, iterations: int, cold_iterations: int) -> dict[st
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
-    from skill.webservice.verifier import ApplicationIdVerifier, TimestampVerifier, canonical_cert_url
+    from skill.webservice.verifier import (
+        ApplicationIdVerifier,
+        TimestampVerifier,
+        canonical_cert_url,
+    )
 
     body = fixtures.encode(fixtures.start_exercise("toe_press", "toe presses"))
     headers, text = ca.sign(body), body.decode("utf-8")

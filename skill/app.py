@@ -10,12 +10,16 @@ from typing import Any
 
 from flask import Flask, jsonify
 
+from skill.alexa.routing import build_skill
 from skill.content.catalog import SUPPORTED_LOCALES, load_catalog
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
 from skill.persistence import make_store
-from skill.alexa.routing import build_skill
-from skill.webservice.verifier import ApplicationIdVerifier, SignatureVerifier, TimestampVerifier
+from skill.webservice.verifier import (
+    ApplicationIdVerifier,
+    SignatureVerifier,
+    TimestampVerifier,
+)
 from skill.webservice.webhook import make_webhook
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import alexa_requests as rq
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
 from skill.app import create_app
 
 pytest_plugins = ["storage_fixtures", "signing_fixtures"]

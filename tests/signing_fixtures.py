@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from signing import CHAIN_URL, CertificateAuthority, ChainServer, Leaf
 
 

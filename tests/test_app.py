@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import alexa_requests as rq
+import pytest
 from conftest import Alexa
 from signing import CertificateAuthority, ChainServer
+
 from skill.app import create_app, settings_from_environ
 from skill.webservice.verifier import SignatureVerifier
 

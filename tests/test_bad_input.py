@@ -23,21 +23,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import alexa_requests as rq
 import pytest
+from conftest import Alexa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-import alexa_requests as rq
-from conftest import Alexa
 from signing import CertificateAuthority, ChainServer, Leaf
+
 from skill.app import create_app
 from skill.content.catalog import load_catalog
 from skill.persistence import SqlStore
-from skill.workout.routine import Mode, Phase
 from skill.progress.state import SessionState
 from skill.webservice.verifier import SignatureVerifier
+from skill.workout.routine import Mode, Phase
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ALEXA = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-alexa"

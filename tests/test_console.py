@@ -11,13 +11,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import alexa_requests as rq
 import pytest
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
 from skill.console import repl as console
+from skill.console.matching import (
+    BUILTIN_PHRASES,
+    FALLBACK_INTENT,
+    LAUNCH_REQUEST,
+    UtteranceMatcher,
+    normalise,
+)
 from skill.console.repl import LocalAlexa, show_ssml
-from skill.console.matching import BUILTIN_PHRASES, FALLBACK_INTENT, LAUNCH_REQUEST, UtteranceMatcher, normalise
 from skill.speech.ssml import Speech
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "interaction_model" / "en-US.json"

@@ -20,15 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ssml_reading import runs
 
 import skill
-from ssml_reading import runs
-from skill.workout.planning import plan_turn
-from skill.content.catalog import CONTENT_DIR, LOCALES_DIR, Catalog, ContentError, load_catalog, normalise
+from skill.content.catalog import (
+    CONTENT_DIR,
+    LOCALES_DIR,
+    Catalog,
+    ContentError,
+    load_catalog,
+    normalise,
+)
 from skill.content.prompts import Prompts
-from skill.workout.routine import Mode, Position
 from skill.speech.ssml import MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
 from skill.speech.words import number_word, times_word
+from skill.workout.planning import plan_turn
+from skill.workout.routine import Mode, Position
 
 EXERCISES_JSON = CONTENT_DIR / "exercises.json"
 PROMPTS_JSON = LOCALES_DIR / "en-US" / "prompts.json"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+import alexa_requests as rq
 import pytest
+from conftest import Alexa, Reply
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
-from conftest import Alexa, Reply
 from skill.app import create_app
 from skill.content.catalog import load_catalog
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS

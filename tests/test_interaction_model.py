@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from skill.content.catalog import SUPPORTED_LOCALES, Catalog, load_catalog, normalise
 from skill.alexa.routing import INTENT_HANDLERS
+from skill.content.catalog import SUPPORTED_LOCALES, Catalog, load_catalog, normalise
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "interaction_model"
 REQUIRED_BUILT_INS = {

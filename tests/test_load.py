@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import alexa_requests as rq
 import pytest
 from ask_sdk_core.exceptions import PersistenceException
-from flask import Flask
-
-import alexa_requests as rq
 from conftest import Alexa
+from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:   # bench/ is not an installed package

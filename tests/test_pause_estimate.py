@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import Alexa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Alexa
-from skill.workout.planning import Mark, plan_turn
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
-from skill.workout.pause_estimate import CUT_LATENCY_SECONDS, FINISHED_SLACK, WORD_TIME_SLACK, estimate_resume
-from skill.workout.routine import Mode, Position
 from skill.speech.words import number_word
+from skill.workout.pause_estimate import (
+    CUT_LATENCY_SECONDS,
+    FINISHED_SLACK,
+    WORD_TIME_SLACK,
+    estimate_resume,
+)
+from skill.workout.planning import Mark, plan_turn
+from skill.workout.routine import Mode, Position
 
 CATALOG = load_catalog()
 PROMPTS = Prompts.load()

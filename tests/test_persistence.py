@@ -21,7 +21,14 @@ from alexa_requests import PERSON_ID, USER_ID, launch, to_model
 from ask_sdk_core.exceptions import PersistenceException
 from storage_fixtures import drop_table, is_postgres, run_sql, table_columns
 
-from skill.persistence import META_TABLE, SCHEMA_VERSION, VERSION_KEY, SqlStore, StaleWriteError, make_store
+from skill.persistence import (
+    META_TABLE,
+    SCHEMA_VERSION,
+    VERSION_KEY,
+    SqlStore,
+    StaleWriteError,
+    make_store,
+)
 from skill.persistence.keys import user_key
 from skill.persistence.postgres import PostgresStore
 from skill.persistence.sqlite import SqliteStore

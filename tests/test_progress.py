@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import alexa_requests as rq
 import pytest
+from conftest import Alexa
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
-from conftest import Alexa
 from skill.content.catalog import load_catalog
 from skill.speech.words import number_word
 

@@ -14,25 +14,41 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import alexa_requests as rq
 import pytest
 from ask_sdk_core.attributes_manager import AttributesManager
 from ask_sdk_core.handler_input import HandlerInput
+from conftest import Alexa, Reply
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
-from conftest import Alexa, Reply
+from skill.alexa.handlers import reminders
 from skill.content.catalog import BASE_LOCALE, load_catalog
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
-from skill.alexa.handlers import reminders
-from skill.speech.words import spoken_list
 from skill.conversation.reminders import (
-    MAX_TIMES, MEAL_TIMES, OFFER_KEY, PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, TOKEN_PREFIX, ClockTime,
-    ConsentStatus, InvalidTimeError, consent_status, consent_token, decode_times, encode_times, heard_times,
-    is_consent_token, local_now, meal_times, times_from_token,
+    MAX_TIMES,
+    MEAL_TIMES,
+    OFFER_KEY,
+    PERMISSION_SCOPE,
+    REMINDER_TEXT,
+    STORE_KEY,
+    TOKEN_PREFIX,
+    ClockTime,
+    ConsentStatus,
+    InvalidTimeError,
+    consent_status,
+    consent_token,
+    decode_times,
+    encode_times,
+    heard_times,
+    is_consent_token,
+    local_now,
+    meal_times,
+    times_from_token,
 )
-from skill.workout.routine import Phase, Workout
 from skill.progress.state import SessionState
+from skill.speech.words import spoken_list
+from skill.workout.routine import Phase, Workout
 
 CATALOG = load_catalog()
 REMINDERS = "/v1/alerts/reminders"

@@ -10,18 +10,21 @@ import time
 import uuid
 from typing import Any
 
+import alexa_requests as rq
 import pytest
-from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+)
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
+from conftest import Alexa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import alexa_requests as rq
-from conftest import Alexa
 from skill.webservice.request_log import (
     LOGGER_NAME,
     MAX_FIELD_CHARS,

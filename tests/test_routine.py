@@ -15,11 +15,14 @@ from functools import lru_cache
 from itertools import product
 
 import pytest
-
 from ssml_reading import break_ms, runs
-from skill.workout.planning import NORMAL_PACE, Turn, cached_planning, estimate_exercise_seconds, plan_turn
+
 from skill.content.catalog import Catalog, Exercise, load_catalog
 from skill.content.prompts import Prompts
+from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
+from skill.speech.words import number_word
+from skill.workout.pace import MAX_PACE, MIN_PACE, NORMAL_PACE
+from skill.workout.planning import Turn, estimate_exercise_seconds, plan_turn
 from skill.workout.routine import (
     Mode,
     Phase,
@@ -36,9 +39,7 @@ from skill.workout.routine import (
     start,
     start_over,
 )
-from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
-from skill.speech.words import number_word
-from skill.progress.state import MAX_PACE, MIN_PACE
+from skill.workout.turn_cache import cached_planning
 
 CATALOG: Catalog = load_catalog()
 PROMPTS = Prompts.load(rng=random.Random(0))

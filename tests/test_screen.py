@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import Alexa
 from flask.testing import FlaskClient
 
-from conftest import Alexa
-from skill.workout.planning import plan_turn
+from skill.alexa.apl import DOCUMENT, TOKEN, counter_commands
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
-from skill.workout.routine import Mode, Position
-from skill.alexa.apl import DOCUMENT, TOKEN, counter_commands
 from skill.speech.ssml import Say
 from skill.speech.words import number_word
+from skill.workout.planning import plan_turn
+from skill.workout.routine import Mode, Position
 
 CATALOG = load_catalog()
 PROMPTS = Prompts.load()

@@ -23,33 +23,48 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import alexa_requests as rq
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import (
-    DialogState, Intent, IntentConfirmationStatus, RequestEnvelope, Response, ResponseEnvelope, Slot,
+    DialogState,
+    Intent,
+    IntentConfirmationStatus,
+    RequestEnvelope,
+    Response,
+    ResponseEnvelope,
+    Slot,
     SlotConfirmationStatus,
 )
 from ask_sdk_model.dialog import DelegateDirective, ElicitSlotDirective
 from ask_sdk_model.interfaces.alexa.presentation.apl import (
-    ExecuteCommandsDirective, RenderDocumentDirective, SequentialCommand, SetValueCommand,
+    ExecuteCommandsDirective,
+    RenderDocumentDirective,
+    SequentialCommand,
+    SetValueCommand,
 )
 from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import (
-    AskForPermissionsConsentCard, Image, PlainTextOutputSpeech, PlayBehavior, Reprompt, SimpleCard, SsmlOutputSpeech,
+    AskForPermissionsConsentCard,
+    Image,
+    PlainTextOutputSpeech,
+    PlayBehavior,
+    Reprompt,
+    SimpleCard,
+    SsmlOutputSpeech,
     StandardCard,
 )
+from conftest import Alexa
 from dateutil import tz
 from dateutil.parser import parse as dateutil_parse
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import alexa_requests as rq
-from conftest import Alexa
-from skill.alexa.serializer import FastSerializer
 from test_reminders import REMINDERS, AlexaApi, api, permitted  # noqa: F401 - `api` is the stand-in API fixture
+
+from skill.alexa.serializer import FastSerializer
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ALEXA = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-alexa"

@@ -369,6 +369,7 @@ def test_real_amazon_request_passes_through_the_webhook_byte_for_byte() -> None:
 
 def test_sdk_names_are_the_real_ones_and_the_stand_in_fails_loudly(leaf: Leaf) -> None:
     import ask_sdk_webservice_support.webservice_handler as sdk_handler
+
     from skill.webservice.sdk_support import WebserviceSkillHandler
 
     assert WebserviceSkillHandler is sdk_handler.WebserviceSkillHandler

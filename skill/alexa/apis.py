@@ -7,8 +7,8 @@ in all, so every call here is bounded. Any failure falls back quietly (time zone
 from __future__ import annotations
 
 import functools
-import json
 import ipaddress
+import json
 import logging
 from typing import Any, Callable
 from urllib.parse import urlsplit

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skill.workout.planning import Cue
-from pathlib import Path
 
 TOKEN = "foot-coach-counter"
 DOCUMENT: dict[str, Any] = json.loads((Path(__file__).parent / "screen.apl.json").read_text(encoding="utf-8"))

@@ -13,18 +13,36 @@ from collections.abc import Sequence
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.exceptions import ApiClientException, PersistenceException, SerializationException
+from ask_sdk_core.exceptions import (
+    ApiClientException,
+    PersistenceException,
+    SerializationException,
+)
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.services import ServiceException
 from ask_sdk_model.services.reminder_management import (
-    AlertInfo, PushNotification, PushNotificationStatus, Recurrence, ReminderManagementServiceClient,
-    ReminderRequest, SpokenInfo, SpokenText, Trigger, TriggerType,
+    AlertInfo,
+    PushNotification,
+    PushNotificationStatus,
+    Recurrence,
+    ReminderManagementServiceClient,
+    ReminderRequest,
+    SpokenInfo,
+    SpokenText,
+    Trigger,
+    TriggerType,
 )
 
 from skill.alexa.apis import can_call_alexa_apis
 from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES
-from skill.conversation.reminders import PERMISSION_SCOPE, REMINDER_TEXT, STORE_KEY, ClockTime, encode_times
+from skill.conversation.reminders import (
+    PERMISSION_SCOPE,
+    REMINDER_TEXT,
+    STORE_KEY,
+    ClockTime,
+    encode_times,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa.apis import TimedApiClient
-from skill.content.catalog import BASE_LOCALE
-from skill.conversation.dialogue import Dialogue
 from skill.alexa.handlers import builtin, launch, reminders, workout
 from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
 from skill.alexa.serializer import FastSerializer
+from skill.content.catalog import BASE_LOCALE
+from skill.conversation.dialogue import Dialogue
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,

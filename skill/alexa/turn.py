@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import date, datetime, timezone
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import replace
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,16 +16,20 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot
 from ask_sdk_model import Response
-from ask_sdk_model.interfaces.alexa.presentation.apl import ExecuteCommandsDirective, RenderDocumentDirective
+from ask_sdk_model.interfaces.alexa.presentation.apl import (
+    ExecuteCommandsDirective,
+    RenderDocumentDirective,
+)
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from skill.alexa.apis import device_timezone
+from skill.alexa.apl import TOKEN as SCREEN_TOKEN
+from skill.alexa.apl import counter_commands, render_document
 from skill.content.catalog import BASE_LOCALE, Catalog, Exercise
 from skill.conversation.dialogue import Context, Dialogue, Reply
-from skill.workout.routine import Phase, Workout
-from skill.alexa.apl import TOKEN as SCREEN_TOKEN, counter_commands, render_document
-from skill.speech.ssml import Speech
 from skill.progress.state import ProgressEvent, SessionState, UserProgress
+from skill.speech.ssml import Speech
+from skill.workout.routine import Phase, Workout
 
 log = logging.getLogger(__name__)
 

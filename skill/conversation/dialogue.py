@@ -11,18 +11,18 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date
 
-from skill.workout import routine
-from skill.workout.planning import NORMAL_PACE, Turn, cached_counting, cached_planning, estimate_exercise_seconds
+from skill.alexa.apl import Screen
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
-from skill.workout.pause_estimate import estimate_resume
-from skill.workout.routine import Mode, Phase, Position, Workout, describe_place
-from skill.alexa.apl import Screen
+from skill.progress.state import ProgressEvent, SessionState, UserProgress
 from skill.speech.ssml import Speech, parse_ssml
 from skill.speech.words import duration_words, number_word, times_word
-from skill.progress.state import MAX_PACE, MIN_PACE, ProgressEvent, SessionState, UserProgress
-
-PACE_STEP = 15
+from skill.workout import routine
+from skill.workout.pace import changed_pace
+from skill.workout.pause_estimate import estimate_resume
+from skill.workout.planning import Turn, estimate_exercise_seconds
+from skill.workout.routine import Mode, Phase, Position, Workout, describe_place
+from skill.workout.turn_cache import cached_counting, cached_planning
 
 
 @dataclass(frozen=True)
@@ -203,8 +203,7 @@ class Dialogue:
     def change_pace(self, ctx: Context, direction: str) -> Reply:
         """"Slower" / "faster" / "normal speed": change the counting pace, apply it from the next count."""
         current = ctx.state.pace
-        target = {"slower": current - PACE_STEP, "faster": current + PACE_STEP}.get(direction, NORMAL_PACE)
-        target = min(MAX_PACE, max(MIN_PACE, target))
+        target = changed_pace(current, direction)
         key = {"slower": "pace_slower", "faster": "pace_faster"}.get(direction, "pace_normal")
         if target == current and direction in ("slower", "faster"):
             text = self.prompts.pick("pace_limit", direction="slow" if direction == "slower" else "fast")

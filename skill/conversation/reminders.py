@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Context, Reply
-from skill.workout.routine import Phase, Workout, pause
+from skill.progress.state import SessionState
 from skill.speech.ssml import Speech
 from skill.speech.words import spoken_list, times_word
-from skill.progress.state import SessionState
+from skill.workout.routine import Phase, Workout, pause
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 REMINDER_TEXT = "Time for your foot exercises."   # short and discreet: it may be heard by others

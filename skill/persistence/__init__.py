@@ -13,8 +13,15 @@ from typing import Any
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.persistence.keys import KeyFunction, user_key
-from skill.persistence.store import (DEFAULT_TABLE, META_TABLE, SCHEMA_VERSION, VERSION_KEY, SqlStore,
-                                     StaleWriteError, _redact)
+from skill.persistence.store import (
+    DEFAULT_TABLE,
+    META_TABLE,
+    SCHEMA_VERSION,
+    VERSION_KEY,
+    SqlStore,
+    StaleWriteError,
+    _redact,
+)
 
 __all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "SqlStore",
            "StaleWriteError", "make_store", "user_key"]

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.exceptions import PersistenceException
 
-from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore, _redact
 from skill.persistence.keys import KeyFunction, user_key
+from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore, _redact
 
 if TYPE_CHECKING:
     from psycopg import Connection

@@ -13,13 +13,13 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from skill.workout.planning import NORMAL_PACE, Mark
 from skill.content.catalog import Catalog
 from skill.progress.history import TrainingLog
+from skill.workout.pace import NORMAL_PACE, clamp_pace
+from skill.workout.planning import Mark
 from skill.workout.routine import Mode, Phase, Position, Workout
 
 SCHEMA = 1
-MIN_PACE, MAX_PACE = 70, 130   # counting cadence and speaking rate bounds, in percent
 MAX_REPLAY_CHARS = 8_000       # one response's SSML; anything longer was not ours
 MAX_MARKS = 200                # counted units in one turn; far more than any real turn has
 
@@ -161,15 +161,6 @@ def position_from(data: Any, catalog: Catalog) -> Position | None:
     except (KeyError, ValueError, TypeError):
         return None
     return position if position.is_valid_for(exercise) else None
-
-
-def clamp_pace(value: Any) -> int:
-    """A pace within the safe bounds (a bad value gives the normal pace)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return NORMAL_PACE
-    return min(MAX_PACE, max(MIN_PACE, number))
 
 
 def _position_dict(position: Position | None) -> dict[str, Any] | None:

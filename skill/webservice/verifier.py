@@ -28,7 +28,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.verification import DNSName, PolicyBuilder, Store, VerificationError
+from cryptography.x509.verification import (
+    DNSName,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from skill.webservice.sdk_support import AbstractVerifier, VerificationException
 

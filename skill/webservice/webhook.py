@@ -18,12 +18,19 @@ from typing import IO, Any
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_runtime.exceptions import AskSdkException, DispatchException
-from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializationException
+from ask_sdk_runtime.exceptions import (
+    SerializationException as RuntimeSerializationException,
+)
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import ClientDisconnected
 
 from skill.speech.ssml import Speech
-from skill.webservice.request_log import Outcome, RequestEntry, RequestLog, ensure_output
+from skill.webservice.request_log import (
+    Outcome,
+    RequestEntry,
+    RequestLog,
+    ensure_output,
+)
 from skill.webservice.sdk_support import (
     AbstractVerifier,
     VerificationException,

@@ -10,18 +10,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
-from skill.workout.routine import Mode, Position, blocks_from, next_block
-from skill.speech.ssml import Event, Speech
+from skill.speech.ssml import Speech
 from skill.speech.words import number_word, spoken_list
+from skill.workout.pace import NORMAL_PACE
+from skill.workout.routine import Mode, Position, blocks_from, next_block
 
 SETUP_PAUSE_SECONDS = 3            # time to get into position before the first rep
 SETUP_PAUSE_WITH_EQUIPMENT = 5     # a little longer when a band or pencil must be fetched
 RELAX_BETWEEN_REPS_SECONDS = 1     # a breath between held reps; the hold itself is exact
-NORMAL_PACE = 100                  # speaking rate and counting cadence, in percent
 
 
 @dataclass(frozen=True)
@@ -164,59 +163,8 @@ def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, positi
         speech.pause(RELAX_BETWEEN_REPS_SECONDS * NORMAL_PACE / pace)
 
 
+# count_block's signature, so a cached version (turn_cache.cached_counting) can stand in for it.
 CountBlock = Callable[[Exercise, Position, Prompts, int], Sequence[CountedUnit]]
-
-
-def cached_counting(catalog: Catalog, prompts: Prompts, size: int = 512) -> CountBlock:
-    """count_block with a cache for one catalog and prompt set: a block always sounds the same.
-
-    The prompts used inside a block have one variant each, so caching loses no variety.
-    """
-    @functools.lru_cache(maxsize=size)
-    def counted(exercise_id: str, position: Position, pace: int) -> tuple[CountedUnit, ...]:
-        units = tuple(count_block(catalog.get(exercise_id), position, prompts, pace))
-        for unit in units:
-            # Bring each Speech's running totals up to date now: shared units are then only read,
-            # never written, by the requests (and threads) that reuse them.
-            unit.speech.estimated_seconds()
-        return units
-
-    return lambda exercise, position, _prompts, pace: counted(exercise.id, position, pace)
-
-
-class PlanTurn(Protocol):
-    """plan_turn with the catalog and prompts already chosen (see cached_planning)."""
-
-    def __call__(self, position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-                 briefed: bool = False, praise: str | None = None) -> Turn: ...
-
-
-def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> PlanTurn:
-    """plan_turn with a cache: the same place, pace and words before it always plan the same turn.
-
-    Planning a counted turn tries every unit against the turn's budget, which made it the largest
-    cost of a request; users mostly start from a few places at a few paces, so most turns repeat.
-    The cache key holds everything the plan depends on, plus a drawn choice of prompt variants
-    (Prompts.fixed), so cached turns keep the variety of the prompts. A cached turn's speech is
-    frozen: it is shared by every request that gets it. A turn takes about 10 KB (with its screen
-    cues), so the default size keeps at most about 5 MB per language and worker.
-    """
-    count = cached_counting(catalog, prompts)
-
-    @functools.lru_cache(maxsize=size)
-    def planned(position: Position, mode: Mode, pace: int, lead_in: tuple[Event, ...], briefed: bool,
-                praise: str | None, choice: int) -> Turn:
-        turn = plan_turn(catalog, prompts.fixed(choice), position, mode, pace,
-                         Speech.of(lead_in) if lead_in else None, briefed, praise, count)
-        turn.speech.freeze()
-        return turn
-
-    def plan(position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-             briefed: bool = False, praise: str | None = None) -> Turn:
-        return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise,
-                       prompts.draw())
-
-    return plan
 
 
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,

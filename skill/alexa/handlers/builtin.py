@@ -9,8 +9,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
-from skill.conversation.dialogue import Context, Reply
 from skill.alexa.turn import DialogueHandler
+from skill.conversation.dialogue import Context, Reply
 
 log = logging.getLogger(__name__)
 

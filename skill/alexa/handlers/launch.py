@@ -5,8 +5,8 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 
-from skill.conversation.dialogue import Context, Reply
 from skill.alexa.turn import DialogueHandler
+from skill.conversation.dialogue import Context, Reply
 
 
 class LaunchRequestHandler(DialogueHandler):

@@ -21,19 +21,39 @@ from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.services import ServiceException
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from skill.conversation.dialogue import Context, Reply
+from skill.alexa.reminders_api import (
+    NO_PERMISSION,
+    delete_reminder,
+    has_reminders_permission,
+    listed_alert_tokens,
+    remember_alert_token,
+    reminder_locale,
+    reminder_request,
+    reminders_client,
+    replace_previous,
+    stored_alert_token,
+)
 from skill.alexa.turn import DialogueHandler
+from skill.conversation.dialogue import Context, Reply
 from skill.conversation.reminders import (
-    FALLBACK_ZONE, OFFER_KEY, PERMISSION_SCOPE, ClockTime, ConsentStatus, InvalidTimeError, ReminderDialogue,
-    consent_status, consent_token, decode_times, encode_times, heard_times, is_consent_token, local_now,
+    FALLBACK_ZONE,
+    OFFER_KEY,
+    PERMISSION_SCOPE,
+    ClockTime,
+    ConsentStatus,
+    InvalidTimeError,
+    ReminderDialogue,
+    consent_status,
+    consent_token,
+    decode_times,
+    encode_times,
+    heard_times,
+    is_consent_token,
+    local_now,
     times_from_token,
 )
-from skill.alexa.reminders_api import (
-    NO_PERMISSION, delete_reminder, has_reminders_permission, listed_alert_tokens, remember_alert_token,
-    reminder_locale, reminder_request, reminders_client, replace_previous, stored_alert_token,
-)
-from skill.workout.routine import Phase
 from skill.progress.state import SessionState
+from skill.workout.routine import Phase
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.conversation.dialogue import Context, Reply
 from skill.alexa.turn import DialogueHandler, slot_exercise
+from skill.conversation.dialogue import Context, Reply
 
 
 class StartRoutineIntentHandler(DialogueHandler):
