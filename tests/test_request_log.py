@@ -25,6 +25,7 @@ from conftest import Alexa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from skill.alexa.outcome import note_skill_error
 from skill.webservice.request_log import (
     LOGGER_NAME,
     MAX_FIELD_CHARS,
@@ -33,7 +34,6 @@ from skill.webservice.request_log import (
     RequestLog,
     describe,
     ensure_output,
-    note_skill_error,
 )
 from skill.webservice.webhook import make_webhook
 

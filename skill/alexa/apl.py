@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ask_sdk_core.handler_input import HandlerInput
+
+from skill.conversation.replies import Screen
 from skill.workout.planning import Cue
 
 TOKEN = "foot-coach-counter"
 DOCUMENT: dict[str, Any] = json.loads((Path(__file__).parent / "screen.apl.json").read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True)
-class Screen:
-    """One counted turn's display: a title and the timed cues."""
-
-    title: str
-    cues: tuple[Cue, ...]
 
 
 def render_document(screen: Screen) -> dict[str, Any]:
@@ -50,3 +44,11 @@ def counter_commands(cues: Sequence[Cue]) -> list[dict[str, Any]]:
         steps.append({"type": "SetValue", "componentId": "counter", "property": "text", "value": cue.counter})
         steps.append({"type": "SetValue", "componentId": "caption", "property": "text", "value": cue.caption})
     return [{"type": "Sequential", "commands": steps}]
+
+
+def supports_apl(handler_input: HandlerInput) -> bool:
+    """True when the device shows APL (an Echo Show); requests without a device say no."""
+    context = handler_input.request_envelope.context
+    device = context.system.device if context and context.system else None
+    interfaces = device.supported_interfaces if device else None
+    return interfaces is not None and interfaces.alexa_presentation_apl is not None

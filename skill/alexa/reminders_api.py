@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import (
     ApiClientException,
     PersistenceException,
@@ -43,6 +42,7 @@ from skill.conversation.reminders import (
     ClockTime,
     encode_times,
 )
+from skill.persistence.protocol import ProgressStore
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def reminder_locale(handler_input: HandlerInput) -> str:
     return locale if locale in SUPPORTED_LOCALES else BASE_LOCALE
 
 
-def stored_alert_token(store: AbstractPersistenceAdapter, envelope: RequestEnvelope) -> str | None:
+def stored_alert_token(store: ProgressStore, envelope: RequestEnvelope) -> str | None:
     """The alertToken of the reminder we created last, or None (unknown, or storage unavailable)."""
     try:
         stored = store.get_attributes(request_envelope=envelope)
@@ -110,7 +110,7 @@ def stored_alert_token(store: AbstractPersistenceAdapter, envelope: RequestEnvel
     return token if isinstance(token, str) and token else None
 
 
-def remember_alert_token(store: AbstractPersistenceAdapter, envelope: RequestEnvelope, token: str | None,
+def remember_alert_token(store: ProgressStore, envelope: RequestEnvelope, token: str | None,
                          times: Sequence[ClockTime] = ()) -> None:
     """Store (or, with None, forget) our reminder's alertToken beside the progress; a fault is only logged.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
@@ -14,6 +13,7 @@ from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedError
 from skill.alexa.serializer import FastSerializer
 from skill.content.catalog import BASE_LOCALE
 from skill.conversation.dialogue import Dialogue
+from skill.persistence.protocol import ProgressStore
 
 INTENT_HANDLERS = (
     launch.LaunchRequestHandler,
@@ -44,7 +44,7 @@ INTENT_HANDLERS = (
 )
 
 
-def build_skill(*, skill_id: str | None, store: AbstractPersistenceAdapter,
+def build_skill(*, skill_id: str | None, store: ProgressStore,
                 dialogues: Mapping[str, Dialogue]) -> CustomSkill:
     """Register handlers in priority order, plus the exception handlers (catch-all last)."""
     builder = CustomSkillBuilder(persistence_adapter=store, api_client=TimedApiClient())

@@ -8,12 +8,12 @@ Alexa requests into these calls, so the whole conversation can be tested without
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 
-from skill.alexa.apl import Screen
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
+from skill.conversation.reminders import ReminderDialogue
+from skill.conversation.replies import Context, Reply, Screen
 from skill.progress.state import ProgressEvent, SessionState, UserProgress
 from skill.speech.ssml import Speech, parse_ssml
 from skill.speech.words import duration_words, number_word, times_word
@@ -25,38 +25,13 @@ from skill.workout.routine import Mode, Phase, Position, Workout, describe_place
 from skill.workout.turn_cache import cached_counting, cached_planning
 
 
-@dataclass(frozen=True)
-class Context:
-    """Everything a reply depends on: session state, stored progress, and the request time."""
-
-    state: SessionState
-    progress: UserProgress
-    now: float  # request timestamp, seconds since the epoch
-    today: date  # the user's local day
-    loaded: UserProgress | None = None  # exactly what storage returned (None: same as progress)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One response: what to say, the reprompt ("" for none), and the state afterwards."""
-
-    speech: Speech
-    reprompt: str
-    ends_session: bool
-    state: SessionState
-    progress: UserProgress
-    event: ProgressEvent | None = None   # history to add to the stored copy
-    forget: bool = False                 # delete everything stored for this user
-    if_unsaved: Speech | None = None     # say this instead if the save fails (never claim a save)
-    screen: Screen | None = None         # what a device with a screen shows during this turn
-
-
 class Dialogue:
     """The conversation: one method per user action."""
 
     def __init__(self, catalog: Catalog, prompts: Prompts) -> None:
         self.catalog = catalog
         self.prompts = prompts
+        self.reminders = ReminderDialogue(prompts, catalog.reminder_times, catalog.times_per_day)
         self._count = cached_counting(catalog, prompts)
         self._plan = cached_planning(catalog, prompts)
         # Durations are estimates of whole exercises: worked out once per pace, with fixed wording.

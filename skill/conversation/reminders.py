@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from skill.content.prompts import Prompts
-from skill.conversation.dialogue import Context, Reply
+from skill.conversation.replies import Context, Reply
 from skill.progress.state import SessionState
 from skill.speech.ssml import Speech
 from skill.speech.words import spoken_list, times_word

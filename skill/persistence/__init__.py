@@ -13,6 +13,7 @@ from typing import Any
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.persistence.keys import KeyFunction, user_key
+from skill.persistence.protocol import ProgressStore
 from skill.persistence.store import (
     DEFAULT_TABLE,
     META_TABLE,
@@ -23,12 +24,12 @@ from skill.persistence.store import (
     _redact,
 )
 
-__all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "SqlStore",
+__all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "ProgressStore", "SqlStore",
            "StaleWriteError", "make_store", "user_key"]
 
 
 def make_store(database_url: str, *, table: str = DEFAULT_TABLE, key_fn: KeyFunction = user_key,
-               **options: Any) -> SqlStore:
+               **options: Any) -> ProgressStore:
     """Build the store a DATABASE_URL names; extra options go to the backend's constructor.
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite``, ``postgres://...`` or

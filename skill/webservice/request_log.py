@@ -25,9 +25,11 @@ import logging
 import secrets
 import sys
 import time
-from contextvars import ContextVar, Token
+from contextvars import Token
 from enum import StrEnum
 from typing import Any
+
+from skill.alexa.outcome import skill_error
 
 LOGGER_NAME = "footcoach.requests"
 USER_HASH_HEX_CHARS = 16      # 64 bits: plenty to tell users apart, too few to be an identifier elsewhere
@@ -43,16 +45,6 @@ class Outcome(StrEnum):
     TOO_LARGE = "too_large"      # the body was over the cap (413)
     BAD_REQUEST = "bad_request"  # not a UTF-8 JSON object, or not an Alexa envelope (400)
     ERROR = "error"              # something broke; the user heard an apology (still 200)
-
-
-# Set by note_skill_error() while the skill's own last-resort exception handler answers, so that
-# the line says "error" although the webhook saw an ordinary response.
-_skill_error: ContextVar[bool] = ContextVar("footcoach_skill_error", default=False)
-
-
-def note_skill_error() -> None:
-    """Mark the request being answered as failed (call from the skill's catch-all exception handler)."""
-    _skill_error.set(True)
 
 
 def describe(payload: Any) -> tuple[str | None, str | None, str | None]:
@@ -110,16 +102,16 @@ class RequestEntry:
     def __init__(self, log: RequestLog) -> None:
         self._log = log
         self._started = time.perf_counter()
-        self._token: Token[bool] | None = _skill_error.set(False)
+        self._token: Token[bool] | None = skill_error.set(False)
         self.payload: Any = None
 
     def end(self, outcome: Outcome, status: int) -> None:
         """Write this request's line (only the first call writes)."""
         if self._token is None:
             return
-        if outcome is Outcome.OK and _skill_error.get():
+        if outcome is Outcome.OK and skill_error.get():
             outcome = Outcome.ERROR
-        _skill_error.reset(self._token)
+        skill_error.reset(self._token)
         self._token = None
         self._log.write(self.payload, outcome, status, (time.perf_counter() - self._started) * 1000)
 

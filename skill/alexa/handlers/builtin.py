@@ -10,7 +10,8 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from skill.alexa.turn import DialogueHandler
-from skill.conversation.dialogue import Context, Reply
+from skill.conversation.dialogue import Dialogue
+from skill.conversation.replies import Context, Reply
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,8 @@ class YesIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.YesIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.yes(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.yes(ctx)
 
 
 class NoIntentHandler(DialogueHandler):
@@ -29,8 +30,8 @@ class NoIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.NoIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.no(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.no(ctx)
 
 
 class HelpIntentHandler(DialogueHandler):
@@ -38,8 +39,8 @@ class HelpIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.HelpIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.help(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.help(ctx)
 
 
 class StopOrCancelIntentHandler(DialogueHandler):
@@ -47,8 +48,8 @@ class StopOrCancelIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.stop(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.stop(ctx)
 
 
 class FallbackIntentHandler(DialogueHandler):
@@ -60,8 +61,8 @@ class FallbackIntentHandler(DialogueHandler):
         # Registered after every other intent handler, so any IntentRequest reaching it is unknown.
         return is_request_type("IntentRequest")(handler_input)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.fallback(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.fallback(ctx)
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):

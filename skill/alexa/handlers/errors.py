@@ -9,9 +9,9 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
+from skill.alexa.outcome import note_skill_error
 from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
-from skill.webservice.request_log import note_skill_error
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 
 from skill.alexa.turn import DialogueHandler
-from skill.conversation.dialogue import Context, Reply
+from skill.conversation.dialogue import Dialogue
+from skill.conversation.replies import Context, Reply
 
 
 class LaunchRequestHandler(DialogueHandler):
@@ -15,5 +16,5 @@ class LaunchRequestHandler(DialogueHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.launch(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.launch(ctx)

@@ -34,7 +34,7 @@ from skill.alexa.reminders_api import (
     stored_alert_token,
 )
 from skill.alexa.turn import DialogueHandler
-from skill.conversation.dialogue import Context, Reply
+from skill.conversation.dialogue import Dialogue
 from skill.conversation.reminders import (
     FALLBACK_ZONE,
     OFFER_KEY,
@@ -42,7 +42,6 @@ from skill.conversation.reminders import (
     ClockTime,
     ConsentStatus,
     InvalidTimeError,
-    ReminderDialogue,
     consent_status,
     consent_token,
     decode_times,
@@ -52,6 +51,7 @@ from skill.conversation.reminders import (
     local_now,
     times_from_token,
 )
+from skill.conversation.replies import Context, Reply
 from skill.progress.state import SessionState
 from skill.workout.routine import Phase
 
@@ -99,12 +99,6 @@ class ReminderHandler(DialogueHandler):
     extras of a ReminderReply (offered times, card, permission request).
     """
 
-    @property
-    def reminders(self) -> ReminderDialogue:
-        """The reminder dialogue in the request's language."""
-        catalog = self.dialogue.catalog
-        return ReminderDialogue(self.dialogue.prompts, catalog.reminder_times, catalog.times_per_day)
-
     def finish(self, handler_input: HandlerInput, response: Response, reply: Reply) -> Response:
         return add_extras(handler_input, response, reply) if isinstance(reply, ReminderReply) else response
 
@@ -113,24 +107,25 @@ class ReminderHandler(DialogueHandler):
         session = handler_input.request_envelope.session
         if session is None or session.new:  # the SDK refuses session attributes without a session
             return False
-        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes, self.dialogue.catalog)
+        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes,
+                                       self.dialogue_for(handler_input).catalog)
         return state is not None and state.workout.phase is Phase.OFFERED_REMINDERS
 
-    def offer(self, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime], *,
+    def offer(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime], *,
               permitted: bool = False) -> Reply:
         """Propose the times (asking for the permission first unless it is known to be `permitted`).
 
         The times offered are kept in the session, so the yes creates exactly those.
         """
         if not (permitted or has_reminders_permission(handler_input)):
-            return self.ask_permission(ctx, times)
-        return with_extras(self.reminders.offer(ctx, times), offered=tuple(times))
+            return self.ask_permission(dialogue, ctx, times)
+        return with_extras(dialogue.reminders.offer(ctx, times), offered=tuple(times))
 
-    def ask_permission(self, ctx: Context, times: Sequence[ClockTime]) -> Reply:
+    def ask_permission(self, dialogue: Dialogue, ctx: Context, times: Sequence[ClockTime]) -> Reply:
         """Ask Alexa to ask for the reminders permission; the token brings the times back."""
-        return with_extras(self.reminders.permission_needed(ctx), consent_token=consent_token(times))
+        return with_extras(dialogue.reminders.permission_needed(ctx), consent_token=consent_token(times))
 
-    def create(self, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime]) -> Reply:
+    def create(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime]) -> Reply:
         """POST the reminder; say it is set only when the API said so.
 
         A missing permission (401/403) asks for it; any other failure is an apology that claims nothing.
@@ -138,7 +133,7 @@ class ReminderHandler(DialogueHandler):
         client = reminders_client(handler_input)
         if client is None:
             log.warning("no apiEndpoint or apiAccessToken in the request; reminder not set")
-            return self.reminders.not_set(ctx)
+            return dialogue.reminders.not_set(ctx)
         zone = ctx.state.timezone or FALLBACK_ZONE
         envelope = handler_input.request_envelope
         previous = stored_alert_token(self.store, envelope)
@@ -148,18 +143,18 @@ class ReminderHandler(DialogueHandler):
         except ServiceException as err:
             if err.status_code in NO_PERMISSION:
                 log.info("Reminders API refused (%s): asking for the permission", err.status_code)
-                return self.ask_permission(ctx, times)
+                return self.ask_permission(dialogue, ctx, times)
             log.warning("Reminders API failed (%s): %s", err.status_code, err)
-            return self.reminders.not_set(ctx)
+            return dialogue.reminders.not_set(ctx)
         except (ApiClientException, SerializationException) as err:
             log.warning("Reminders API answer unusable: %s", err)
-            return self.reminders.not_set(ctx)
+            return dialogue.reminders.not_set(ctx)
         token = getattr(created, "alert_token", None)
         if isinstance(token, str) and token:
             remember_alert_token(self.store, envelope, token, times)
             if previous and previous != token:
                 replace_previous(client, previous)
-        return self.reminders.created(ctx, times)
+        return dialogue.reminders.created(ctx, times)
 
 
 class SetRemindersIntentHandler(ReminderHandler):
@@ -167,13 +162,13 @@ class SetRemindersIntentHandler(ReminderHandler):
 
     intent_names = ("SetRemindersIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         values = [getattr(get_slot(handler_input, name), "value", None) for name in TIME_SLOTS]
         try:
             named = heard_times([v if isinstance(v, str) else None for v in values])
         except InvalidTimeError:
-            return self.reminders.times_unclear(ctx)
-        return self.offer(ctx, handler_input, named or self.reminders.default_times)
+            return dialogue.reminders.times_unclear(ctx)
+        return self.offer(dialogue, ctx, handler_input, named or dialogue.reminders.default_times)
 
 
 class RemindersYesIntentHandler(ReminderHandler):
@@ -184,14 +179,14 @@ class RemindersYesIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
         if times is None:
             # What was offered is no longer known: offer again rather than guess.
-            return self.offer(ctx, handler_input, self.reminders.default_times)
+            return self.offer(dialogue, ctx, handler_input, dialogue.reminders.default_times)
         if not has_reminders_permission(handler_input):
-            return self.ask_permission(ctx, times)
-        return self.create(ctx, handler_input, times)
+            return self.ask_permission(dialogue, ctx, times)
+        return self.create(dialogue, ctx, handler_input, times)
 
 
 class RemindersNoIntentHandler(ReminderHandler):
@@ -202,8 +197,8 @@ class RemindersNoIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.reminders.declined(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.reminders.declined(ctx)
 
 
 class RemindersRepeatIntentHandler(ReminderHandler):
@@ -214,9 +209,9 @@ class RemindersRepeatIntentHandler(ReminderHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and self.offered(handler_input)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
-        return self.offer(ctx, handler_input, times or self.reminders.default_times)
+        return self.offer(dialogue, ctx, handler_input, times or dialogue.reminders.default_times)
 
 
 class RemindersConnectionsResponseHandler(ReminderHandler):
@@ -228,17 +223,17 @@ class RemindersConnectionsResponseHandler(ReminderHandler):
         request = handler_input.request_envelope.request
         return getattr(request, "name", None) == "AskFor" and is_consent_token(getattr(request, "token", None))
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         request = handler_input.request_envelope.request
         code = getattr(getattr(request, "status", None), "code", None)
         status = consent_status(request.payload) if code in (None, "200") else ConsentStatus.UNKNOWN
         if status is ConsentStatus.ACCEPTED:
-            times = times_from_token(request.token) or self.reminders.default_times
-            return self.offer(ctx, handler_input, times, permitted=True)
+            times = times_from_token(request.token) or dialogue.reminders.default_times
+            return self.offer(dialogue, ctx, handler_input, times, permitted=True)
         if status is ConsentStatus.DENIED:
-            return with_extras(self.reminders.permission_denied(ctx), card=True)
+            return with_extras(dialogue.reminders.permission_denied(ctx), card=True)
         log.info("reminders permission not answered (status %s, code %s)", status, code)
-        return self.reminders.permission_not_answered(ctx)
+        return dialogue.reminders.permission_not_answered(ctx)
 
 
 class CancelRemindersIntentHandler(ReminderHandler):
@@ -246,11 +241,11 @@ class CancelRemindersIntentHandler(ReminderHandler):
 
     intent_names = ("CancelRemindersIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         client = reminders_client(handler_input)
         if client is None:
             log.warning("no apiEndpoint or apiAccessToken in the request; reminders not cancelled")
-            return self.reminders.cancel_failed(ctx)
+            return dialogue.reminders.cancel_failed(ctx)
         envelope = handler_input.request_envelope
         stored = stored_alert_token(self.store, envelope)
         try:
@@ -260,12 +255,12 @@ class CancelRemindersIntentHandler(ReminderHandler):
                 deleted = sum(delete_reminder(client, token) for token in listed_alert_tokens(client)) > 0
         except ServiceException as err:
             if err.status_code in NO_PERMISSION:
-                return with_extras(self.reminders.cancel_needs_permission(ctx), card=True)
+                return with_extras(dialogue.reminders.cancel_needs_permission(ctx), card=True)
             log.warning("Reminders API failed while cancelling (%s): %s", err.status_code, err)
-            return self.reminders.cancel_failed(ctx)
+            return dialogue.reminders.cancel_failed(ctx)
         except (ApiClientException, SerializationException) as err:
             log.warning("Reminders API answer unusable while cancelling: %s", err)
-            return self.reminders.cancel_failed(ctx)
+            return dialogue.reminders.cancel_failed(ctx)
         if stored is not None:
             remember_alert_token(self.store, envelope, None)
-        return self.reminders.cancelled(ctx, deleted)
+        return dialogue.reminders.cancelled(ctx, deleted)

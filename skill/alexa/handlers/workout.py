@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.alexa.turn import DialogueHandler, slot_exercise
-from skill.conversation.dialogue import Context, Reply
+from skill.alexa.slots import slot_exercise
+from skill.alexa.turn import DialogueHandler
+from skill.conversation.dialogue import Dialogue
+from skill.conversation.replies import Context, Reply
 
 
 class StartRoutineIntentHandler(DialogueHandler):
@@ -13,8 +15,8 @@ class StartRoutineIntentHandler(DialogueHandler):
 
     intent_names = ("StartRoutineIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.start_routine(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.start_routine(ctx)
 
 
 class StartExerciseIntentHandler(DialogueHandler):
@@ -22,9 +24,9 @@ class StartExerciseIntentHandler(DialogueHandler):
 
     intent_names = ("StartExerciseIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        exercise, heard = slot_exercise(handler_input, self.dialogue.catalog)
-        return self.dialogue.start_exercise(ctx, exercise, heard)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        exercise, heard = slot_exercise(handler_input, dialogue.catalog)
+        return dialogue.start_exercise(ctx, exercise, heard)
 
 
 class InstructionsIntentHandler(DialogueHandler):
@@ -32,11 +34,11 @@ class InstructionsIntentHandler(DialogueHandler):
 
     intent_names = ("InstructionsIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        exercise, heard = slot_exercise(handler_input, self.dialogue.catalog)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        exercise, heard = slot_exercise(handler_input, dialogue.catalog)
         if heard and exercise is None:
-            return self.dialogue.unknown_exercise(ctx, heard)
-        return self.dialogue.instructions(ctx, exercise)
+            return dialogue.unknown_exercise(ctx, heard)
+        return dialogue.instructions(ctx, exercise)
 
 
 class WhatsNextIntentHandler(DialogueHandler):
@@ -44,8 +46,8 @@ class WhatsNextIntentHandler(DialogueHandler):
 
     intent_names = ("WhatsNextIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.whats_next(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.whats_next(ctx)
 
 
 class NextIntentHandler(DialogueHandler):
@@ -53,8 +55,8 @@ class NextIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.NextIntent", "SkipIntent")
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.next(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.next(ctx)
 
 
 class ContinueIntentHandler(DialogueHandler):
@@ -62,8 +64,8 @@ class ContinueIntentHandler(DialogueHandler):
 
     intent_names = ("ContinueIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.carry_on(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.carry_on(ctx)
 
 
 class PauseIntentHandler(DialogueHandler):
@@ -71,8 +73,8 @@ class PauseIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.PauseIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.pause(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.pause(ctx)
 
 
 class ResumeIntentHandler(DialogueHandler):
@@ -80,8 +82,8 @@ class ResumeIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.ResumeIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.resume(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.resume(ctx)
 
 
 class RepeatIntentHandler(DialogueHandler):
@@ -89,8 +91,8 @@ class RepeatIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.RepeatIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.repeat(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.repeat(ctx)
 
 
 class StartOverIntentHandler(DialogueHandler):
@@ -98,8 +100,8 @@ class StartOverIntentHandler(DialogueHandler):
 
     intent_names = ("AMAZON.StartOverIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.start_over(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.start_over(ctx)
 
 
 class PaceIntentHandler(DialogueHandler):
@@ -108,9 +110,9 @@ class PaceIntentHandler(DialogueHandler):
     intent_names = ("SlowerIntent", "FasterIntent", "NormalPaceIntent")
     _directions = {"SlowerIntent": "slower", "FasterIntent": "faster", "NormalPaceIntent": "normal"}
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         name = handler_input.request_envelope.request.intent.name
-        return self.dialogue.change_pace(ctx, self._directions[name])
+        return dialogue.change_pace(ctx, self._directions[name])
 
 
 class HowAmIDoingIntentHandler(DialogueHandler):
@@ -118,8 +120,8 @@ class HowAmIDoingIntentHandler(DialogueHandler):
 
     intent_names = ("HowAmIDoingIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.how_am_i_doing(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.how_am_i_doing(ctx)
 
 
 class ForgetMeIntentHandler(DialogueHandler):
@@ -127,5 +129,5 @@ class ForgetMeIntentHandler(DialogueHandler):
 
     intent_names = ("ForgetMeIntent",)
 
-    def respond(self, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return self.dialogue.confirm_forget(ctx)
+    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
+        return dialogue.confirm_forget(ctx)
