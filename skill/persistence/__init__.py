@@ -4,7 +4,9 @@ Each user key (see keys.py) owns one row: a JSON document, an integer version an
 ``get_attributes`` returns the document with the row version under ``VERSION_KEY``; ``save_attributes``
 writes only if the row still has that version, so two requests racing on one user cannot silently
 overwrite each other (the SDK's own adapters lose updates). Backends live in sqlite.py and postgres.py
-and supply only connections, SQL spelling and migration steps.
+and supply only connections, SQL spelling and migration steps. The contract is protocol.ProgressStore.
+
+Imports nothing else of the skill.
 """
 from __future__ import annotations
 

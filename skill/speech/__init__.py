@@ -1,1 +1,3 @@
-"""Everything that turns words and pauses into what Alexa speaks."""
+"""The one SSML builder (escaping, breaks of at most 10 s, length and time budgets) and the words it
+needs (numbers, durations, lists). Imports nothing else of the skill.
+"""

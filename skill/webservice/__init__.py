@@ -1,1 +1,5 @@
-"""Serve the skill over HTTPS: SDK import shim, request verifiers and the Flask webhook."""
+"""HTTP only: the Flask webhook (POST /) through the SDK's WebserviceSkillHandler, request verification,
+the SDK import shim and the request log.
+
+May import: alexa (for the skill it serves) and speech. Nothing below imports it.
+"""
