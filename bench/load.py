@@ -61,7 +61,8 @@ MAX_SECONDS, MAX_USERS, MAX_REQUESTS = 600.0, 500, 1_000_000
 REQUEST_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 20.0
 SSML_LIMIT, BREAK_LIMIT_MS = 8_000, 10_000
-WORKOUT_PHASES = ("active", "paused", "offered_resume")
+# Questions asked with a workout under way (see skill/progress/state.py, Question).
+WORKOUT_QUESTIONS = ("next_part", "next_exercise", "resume_paused", "ways_on", "after_pain", "resume_last_time")
 # After PostgreSQL comes back, a worker that waited in vain for a connection (pool timeout 2 s)
 # refuses at once for retry_after (5 s); conversations ending within this of the restore may
 # still have lost their last save, so they are held to the honesty check, not the strict one.
@@ -308,7 +309,7 @@ class Run:
         # The wording is read from the prompts file, so rewording a prompt does not break the checks.
         self.welcomes = prompts["welcome_back_resume"]
         self.welcome_markers = [v.split("{place}")[0].split(".")[-1].strip() for v in self.welcomes]
-        self.saved_claims = [v.split(".")[0] for v in prompts["goodbye_saved"]]
+        self.saved_claims = [v.split(":")[0] for v in prompts["goodbye_saved_at"]]
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self.deadline = self.started + config.seconds
@@ -435,7 +436,7 @@ def spoken(body: dict[str, Any]) -> str:
 def session_place(attributes: dict[str, Any]) -> dict[str, Any] | None:
     """The place a session is at, as the skill would store it on stopping."""
     position = attributes.get("position")
-    return position if attributes.get("phase") in WORKOUT_PHASES and isinstance(position, dict) else None
+    return position if attributes.get("question") in WORKOUT_QUESTIONS and isinstance(position, dict) else None
 
 
 @dataclass
@@ -479,7 +480,7 @@ class SimulatedUser:
         self.check_welcome(welcome, run.fault.touches(began, ended, run.grace))
         attributes = welcome.get("sessionAttributes") or {}
         places: list[dict[str, Any] | None] = []
-        if attributes.get("phase") == "offered_resume" and self.rng.random() < 0.5:
+        if attributes.get("question") == "resume_last_time" and self.rng.random() < 0.5:
             step = self.say("AMAZON.YesIntent", attributes)
         else:
             exercise = self.rng.choice(run.catalog.exercises)
@@ -514,6 +515,12 @@ class SimulatedUser:
         if not ended_by_skill:
             closing = self.say("AMAZON.StopIntent", attributes, force=True)
             uncertain = uncertain or closing is None or closing[0] is None
+            if closing is not None and closing[0] is not None:
+                # A stop over a count keeps the rep that was playing: the goodbye's state says which.
+                kept = (closing[0].get("sessionAttributes") or {}).get("position")
+                if isinstance(kept, dict) and did is not None:
+                    did = kept
+                    places.append(kept)
         finished = closing[2] if closing else run.now()
         near = uncertain or run.fault.touches(began, finished, run.grace)
         self.after_conversation(did, places, closing, near)

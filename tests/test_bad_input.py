@@ -35,9 +35,9 @@ from signing import CertificateAuthority, ChainServer, Leaf
 from skill.app import create_app
 from skill.content.catalog import load_catalog
 from skill.persistence import SqlStore
-from skill.progress.state import SessionState
+from skill.progress.state import Question, SessionState
 from skill.webservice.verifier import SignatureVerifier
-from skill.workout.routine import Mode, Phase
+from skill.workout.routine import Mode
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ALEXA = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-alexa"
@@ -124,7 +124,7 @@ def mid_workout_attributes(client: FlaskClient) -> dict[str, Any]:
     alexa = Alexa(client, user_id=f"amzn1.ask.account.SEED-{uuid.uuid4().hex}")
     alexa.launch()
     alexa.say("StartExerciseIntent", exercise={"value": "ankle circles", "id": "ankle_circles"})
-    assert alexa.attributes["phase"] == "active"
+    assert alexa.attributes["question"] == "next_part"
     return alexa.attributes
 
 
@@ -262,9 +262,9 @@ BAD_BODIES: dict[str, Callable[[], bytes]] = {
     "nan-literal": lambda: launch_bytes().replace(b'"new": true', b'"new": NaN'),
     "infinity-literal": lambda: launch_bytes().replace(b'"new": true', b'"new": -Infinity'),
     "float-overflow": lambda: json.dumps(rq.intent("AMAZON.HelpIntent", session_attributes={
-        "schema": 1, "phase": "idle", "mode": "routine", "turn_at": "HUGE"})).replace('"HUGE"', "1e999").encode(),
+        "schema": 2, "question": "none", "mode": "routine", "turn_at": "HUGE"})).replace('"HUGE"', "1e999").encode(),
     "int-overflow": lambda: json.dumps(rq.intent("AMAZON.HelpIntent", session_attributes={
-        "schema": 1, "phase": "idle", "mode": "routine", "turn_at": 10 ** 400})).encode(),
+        "schema": 2, "question": "none", "mode": "routine", "turn_at": 10 ** 400})).encode(),
     "lone-surrogate-user": lambda: json.dumps(rq.launch(user_id="amzn1.ask.account.\ud800")).encode(),
     "lone-surrogate-slot": lambda: json.dumps(rq.intent("StartExerciseIntent", {"exercise": "toe\udc00"})).encode(),
     "no-request": lambda: json.dumps({k: v for k, v in rq.launch().items() if k != "request"}).encode(),
@@ -627,7 +627,7 @@ positions = st.one_of(
     json_values)
 PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "schema": st.one_of(st.just(1), json_values),
-    "phase": st.one_of(st.sampled_from([p.value for p in Phase]), json_values),
+    "question": st.one_of(st.sampled_from([q.value for q in Question]), json_values),
     "mode": st.one_of(st.sampled_from([m.value for m in Mode]), json_values),
     "position": positions,
     "turn_start": positions,
@@ -646,10 +646,10 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
 ATTRIBUTE_KEYS = list(SessionState().to_dict())   # follows state.py as it grows
 session_attributes = st.one_of(
     st.fixed_dictionaries({}, optional={key: PLAUSIBLE.get(key, json_values) for key in ATTRIBUTE_KEYS}),
-    st.fixed_dictionaries({"schema": st.just(1), "phase": st.sampled_from([p.value for p in Phase]),
+    st.fixed_dictionaries({"schema": st.just(2), "question": st.sampled_from([q.value for q in Question]),
                            "mode": st.sampled_from([m.value for m in Mode]), "position": positions},
                           optional={key: PLAUSIBLE.get(key, json_values) for key in ATTRIBUTE_KEYS
-                                    if key not in ("schema", "phase", "mode", "position")}),
+                                    if key not in ("schema", "question", "mode", "position")}),
     st.dictionaries(st.text(max_size=12), json_values, max_size=6),
 )
 
@@ -846,7 +846,7 @@ def test_attributes_naming_another_user_never_read_or_write_their_row(client: Fl
         assert body is not None and not is_apology(body)
         assert row(store, anna_id) == anna_row
     # Even "yes, delete everything" with a forged confirmation deletes only the caller's own row.
-    confirm = rq.intent("AMAZON.YesIntent", user_id=ben_id, session_attributes={**forged, "phase": "confirm_forget"})
+    confirm = rq.intent("AMAZON.YesIntent", user_id=ben_id, session_attributes={**forged, "question": "confirm_forget"})
     assert not is_apology(assert_sane(client.post("/", json=confirm)))
     assert row(store, ben_id).get("place") is None
     assert row(store, anna_id) == anna_row
@@ -872,7 +872,7 @@ def test_a_voice_profile_cannot_reach_another_profiles_row(client: FlaskClient, 
     first.say("StartExerciseIntent", exercise={"value": "ankle circles", "id": "ankle_circles"})
     first.say("AMAZON.StopIntent")
     mum_row = row(store, account, mum)
-    forged = {**mum_row, **claims(mum), "schema": 1, "phase": "confirm_forget", "mode": "routine"}
+    forged = {**mum_row, **claims(mum), "schema": 2, "question": "confirm_forget", "mode": "routine"}
     for intent in ("AMAZON.HelpIntent", "HowAmIDoingIntent", "AMAZON.YesIntent"):
         payload = rq.intent(intent, user_id=account, person_id=kid, session_attributes=forged)
         assert not is_apology(assert_sane(client.post("/", json=payload)))

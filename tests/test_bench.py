@@ -97,7 +97,7 @@ def test_in_process_dispatch_answers_like_the_real_webhook(ca: BenchAuthority, t
             assert response.status_code == 200, request.name
             body = response.get_json()
             assert body["sessionAttributes"].keys() == expected["sessionAttributes"].keys(), request.name
-            for key in ("phase", "mode", "position"):
+            for key in ("question", "mode", "position"):
                 assert body["sessionAttributes"].get(key) == expected["sessionAttributes"].get(key), (request.name, key)
             assert body["response"].get("shouldEndSession") == expected["response"].get("shouldEndSession")
     finally:

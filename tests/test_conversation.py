@@ -175,11 +175,13 @@ def test_start_over_restarts_the_current_exercise(alexa: Alexa) -> None:
     assert reply.text.startswith("Starting ankle circles again from the beginning. Let's do ankle circles.")
 
 
-def test_next_skips_the_rest_of_the_current_exercise(alexa: Alexa) -> None:
-    """'Next' mid-exercise moves on to the following exercise."""
+def test_skip_skips_the_rest_of_the_current_exercise_and_next_carries_on(alexa: Alexa) -> None:
+    """'Skip' mid-exercise moves on to the following exercise; 'next' (as the help says) carries on."""
     alexa.launch()
     alexa.say("StartExerciseIntent", exercise="toe walking")
-    reply = alexa.say("AMAZON.NextIntent")
+    carried_on = alexa.say("AMAZON.NextIntent")
+    assert carried_on.text.startswith("Set three of five."), carried_on.text
+    reply = alexa.say("SkipIntent")
     assert reply.text.startswith(f"Skipping toe walking. Let's do {CATALOG.after('toe_walk').name}.")
 
 
@@ -316,11 +318,11 @@ def test_unserved_request_types_do_not_fail(client: FlaskClient) -> None:
 def test_tampered_session_attributes_fall_back_to_stored_progress(alexa: Alexa) -> None:
     """Garbage in session attributes cannot crash the skill; the user gets a normal answer."""
     alexa.launch()
-    alexa.attributes = {"schema": 1, "phase": "active", "mode": "routine",
+    alexa.attributes = {"schema": 2, "question": "next_part", "mode": "routine",
                         "position": {"exercise_id": "../../etc", "set": -1, "side": 99, "rep": "x"}, "pace": "fast"}
     reply = alexa.say("AMAZON.YesIntent")
     assert_valid_turn(reply)
-    alexa.attributes = {"schema": 1, "phase": "active", "mode": "routine",
+    alexa.attributes = {"schema": 2, "question": "next_part", "mode": "routine",
                         "position": {"exercise_id": "toe_walk", "set": 9, "side": 0, "rep": 1}}
     assert_valid_turn(alexa.say("ContinueIntent"))
 

@@ -100,6 +100,7 @@ def test_a_goodbye_never_claims_a_save_that_failed(app: Flask, monkeypatch: pyte
     monkeypatch.setattr(store, "save_attributes", storage_down)
     alexa.say("AMAZON.YesIntent")                    # this turn's save fails
     place = session_place(alexa.attributes)
+    alexa.wait(150)                                  # the turn has played to its end
     goodbye = alexa.say("AMAZON.StopIntent")         # and so does the stop's
     monkeypatch.undo()
     stored = store.get_attributes(rq.to_model(rq.launch())).get("place")
@@ -115,8 +116,8 @@ def test_the_checks_themselves() -> None:
     for bad in (b"{}", b'{"version": "1.0", "response": {"shouldEndSession": false}}', b"NaN",
                 good.replace(b"2s", b"11s"), good.replace(b"</speak>", b"")):
         assert check_response(bad)[0] is not None, bad
-    assert session_place({"phase": "paused", "position": {"exercise_id": "x"}}) == {"exercise_id": "x"}
-    assert session_place({"phase": "offered_routine", "position": {"exercise_id": "x"}}) is None
+    assert session_place({"question": "resume_paused", "position": {"exercise_id": "x"}}) == {"exercise_id": "x"}
+    assert session_place({"question": "start_routine", "position": {"exercise_id": "x"}}) is None
     capped = LoadConfig(users=10**6, seconds=10**6, max_requests=10**12).bounded()
     assert capped.users == MAX_USERS and capped.seconds <= 600 and capped.max_requests <= 1_000_000
     with pytest.raises(ValueError, match="127.0.0.1 only"):

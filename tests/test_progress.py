@@ -27,6 +27,7 @@ def finish_one_exercise(alexa: Alexa) -> None:
     alexa.launch()
     reply = alexa.say("StartExerciseIntent", exercise="resisted flexion")
     assert "That's resisted flexion" in reply.text
+    alexa.wait(120)   # the turn plays to its end before the user says stop
     alexa.say("AMAZON.StopIntent")
 
 
@@ -47,6 +48,7 @@ def test_sessions_are_counted_against_the_daily_goal_with_praise_at_the_goal(ale
         second = alexa.say("AMAZON.YesIntent")  # pencil pickups, same session: not a new session
         assert ("daily goal" in first.text) == (session == GOAL)
         assert "daily goal" not in second.text
+        alexa.wait(120)
         alexa.say("AMAZON.StopIntent")
         assert f"Today you've done {number_word(session)} of your {number_word(GOAL)} sessions." in report(alexa)
         alexa.say("AMAZON.StopIntent")

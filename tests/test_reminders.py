@@ -46,9 +46,9 @@ from skill.conversation.reminders import (
     meal_times,
     times_from_token,
 )
-from skill.progress.state import SessionState
+from skill.conversation.table import Action, cancels, outcome
+from skill.progress.state import Question, SessionState
 from skill.speech.words import spoken_list
-from skill.workout.routine import Phase, Workout
 
 CATALOG = load_catalog()
 REMINDERS = "/v1/alerts/reminders"
@@ -146,20 +146,17 @@ def handler_input(payload: dict[str, Any]) -> HandlerInput:
     return HandlerInput(request_envelope=envelope, attributes_manager=AttributesManager(request_envelope=envelope))
 
 
-OFFERED = SessionState(workout=Workout.idle(Phase.OFFERED_REMINDERS)).to_dict()
+OFFERED = SessionState(question=Question.OFFER_REMINDERS).to_dict()
 IDLE = SessionState().to_dict()
 
 
-@pytest.mark.parametrize("handler, intent", [(reminders.RemindersYesIntentHandler, "AMAZON.YesIntent"),
-                                             (reminders.RemindersNoIntentHandler, "AMAZON.NoIntent"),
-                                             (reminders.RemindersRepeatIntentHandler, "AMAZON.RepeatIntent")])
-def test_yes_no_and_repeat_are_ours_only_while_reminders_are_offered(handler: Any, intent: str) -> None:
-    """Only in an ongoing session whose last question was the offer; otherwise the usual handlers answer."""
-    chosen = handler({BASE_LOCALE: Dialogue(CATALOG, Prompts.load())}, None)
-    assert chosen.can_handle(handler_input(rq.intent(intent, session_attributes=OFFERED)))
-    assert not chosen.can_handle(handler_input(rq.intent(intent, session_attributes=IDLE)))
-    assert not chosen.can_handle(handler_input(rq.intent(intent, session_attributes=OFFERED, new=True)))
-    assert not chosen.can_handle(handler_input(rq.intent("AMAZON.HelpIntent", session_attributes=OFFERED)))
+@pytest.mark.parametrize("action, expected", [(Action.YES, "create_reminders"), (Action.NO, "decline_reminders"),
+                                               (Action.REPEAT, "repeat_reminders_offer")])
+def test_yes_no_and_repeat_mean_the_reminder_offer_only_while_it_is_pending(action: Action, expected: str) -> None:
+    """The conversation table gives them their reminder meaning at the offer, and only there."""
+    assert outcome(Question.OFFER_REMINDERS, action) == expected
+    assert all(outcome(q, action) != expected for q in Question if q is not Question.OFFER_REMINDERS)
+    assert cancels(Question.OFFER_REMINDERS, Action.HELP) and not cancels(Question.OFFER_REMINDERS, action)
 
 
 def test_only_answers_to_our_own_permission_request_are_ours() -> None:

@@ -25,7 +25,6 @@ from skill.workout.pace import MAX_PACE, MIN_PACE, NORMAL_PACE
 from skill.workout.planning import Turn, estimate_exercise_seconds, plan_turn
 from skill.workout.routine import (
     Mode,
-    Phase,
     Position,
     Workout,
     after_turn,
@@ -34,7 +33,6 @@ from skill.workout.routine import (
     first_position,
     next_block,
     pause,
-    resume,
     skip,
     start,
     start_over,
@@ -192,7 +190,7 @@ def test_describe_place_names_exercise_side_set_and_rep() -> None:
 def test_start_routine_begins_with_the_first_exercise() -> None:
     """"Start the routine" begins the first exercise in routine order, in routine mode."""
     workout = start(CATALOG)
-    assert (workout.phase, workout.mode, workout.position) == (Phase.ACTIVE, Mode.ROUTINE, first_position(EXERCISES[0]))
+    assert (workout.mode, workout.position) == (Mode.ROUTINE, first_position(EXERCISES[0]))
     assert workout.in_workout()
 
 
@@ -200,14 +198,14 @@ def test_start_routine_begins_with_the_first_exercise() -> None:
 def test_start_single_exercise_begins_that_exercise(exercise_id: str) -> None:
     """Naming an exercise starts exactly that one, from its first rep, in single mode."""
     workout = start(CATALOG, exercise_id)
-    assert (workout.phase, workout.mode, workout.position) == (Phase.ACTIVE, Mode.SINGLE, Position(exercise_id))
+    assert (workout.mode, workout.position) == (Mode.SINGLE, Position(exercise_id))
 
 
 def test_idle_is_not_a_workout() -> None:
     """Before anything starts there is no place to continue from."""
     assert not Workout.idle().in_workout()
-    assert not Workout.idle(Phase.OFFERED_ROUTINE).in_workout()
-    assert not Workout(Phase.IDLE, Mode.ROUTINE, Position(IDS[0])).in_workout()
+    assert not Workout(Mode.SINGLE).in_workout()
+    assert Workout(Mode.ROUTINE, Position(IDS[0])).in_workout()
 
 
 def test_after_turn_inside_an_exercise_moves_to_the_turn_end() -> None:
@@ -215,23 +213,23 @@ def test_after_turn_inside_an_exercise_moves_to_the_turn_end() -> None:
     exercise = next(e for e in EXERCISES if len(walk(e.id)) > 1)
     first = walk(exercise.id)[0]
     moved = after_turn(CATALOG, start(CATALOG), first.start, first.end)
-    assert (moved.phase, moved.position, moved.turn_start) == (Phase.ACTIVE, first.end, first.start)
+    assert (moved.position, moved.turn_start) == (first.end, first.start)
 
 
 def test_after_turn_at_end_of_exercise_moves_to_the_next_exercise() -> None:
     """Finishing an exercise in the routine moves on to the next exercise's start."""
     for exercise, following in zip(EXERCISES, EXERCISES[1:]):
         last = walk(exercise.id)[-1]
-        moved = after_turn(CATALOG, Workout(Phase.ACTIVE, Mode.ROUTINE, last.start), last.start, None)
-        assert (moved.phase, moved.mode, moved.position) == (Phase.ACTIVE, Mode.ROUTINE, first_position(following))
+        moved = after_turn(CATALOG, Workout(Mode.ROUTINE, last.start), last.start, None)
+        assert (moved.mode, moved.position) == (Mode.ROUTINE, first_position(following))
 
 
 @pytest.mark.parametrize("mode", list(Mode))
 def test_after_turn_at_the_last_exercise_finishes(mode: Mode) -> None:
-    """Finishing the last exercise leaves no place to continue: position None, phase idle."""
+    """Finishing the last exercise leaves no place to continue: position None."""
     last = walk(EXERCISES[-1].id)[-1]
-    finished = after_turn(CATALOG, Workout(Phase.ACTIVE, mode, last.start), last.start, None)
-    assert finished.position is None and finished.phase is Phase.IDLE
+    finished = after_turn(CATALOG, Workout(mode, last.start), last.start, None)
+    assert finished.position is None
     assert not finished.in_workout()
 
 
@@ -239,8 +237,8 @@ def test_skip_moves_to_the_next_exercise_start() -> None:
     """"Skip" from anywhere in an exercise starts the next exercise from its beginning."""
     for exercise, following in zip(EXERCISES, EXERCISES[1:]):
         for turn in walk(exercise.id):
-            skipped = skip(CATALOG, Workout(Phase.ACTIVE, Mode.ROUTINE, turn.start, turn.start))
-            assert (skipped.phase, skipped.position) == (Phase.ACTIVE, first_position(following))
+            skipped = skip(CATALOG, Workout(Mode.ROUTINE, turn.start, turn.start))
+            assert skipped.position == first_position(following)
             assert skipped.turn_start is None
 
 
@@ -248,8 +246,8 @@ def test_skip_on_the_last_exercise_finishes() -> None:
     """Skipping the last exercise ends the workout instead of wrapping around."""
     last = EXERCISES[-1]
     for turn in walk(last.id):
-        skipped = skip(CATALOG, Workout(Phase.ACTIVE, Mode.ROUTINE, turn.start, turn.start))
-        assert skipped.position is None and skipped.phase is Phase.IDLE
+        skipped = skip(CATALOG, Workout(Mode.ROUTINE, turn.start, turn.start))
+        assert skipped.position is None
 
 
 @pytest.mark.parametrize("mode", list(Mode))
@@ -257,9 +255,8 @@ def test_start_over_returns_to_the_start_of_the_same_exercise(mode: Mode) -> Non
     """"Start over" from any point goes back to the same exercise's first rep, keeping the mode."""
     for exercise in EXERCISES:
         for turn in walk(exercise.id):
-            for phase in (Phase.ACTIVE, Phase.PAUSED):
-                again = start_over(CATALOG, Workout(phase, mode, turn.end or turn.start, turn.start))
-                assert (again.phase, again.mode, again.position) == (Phase.ACTIVE, mode, first_position(exercise))
+            again = start_over(CATALOG, Workout(mode, turn.end or turn.start, turn.start))
+            assert (again.mode, again.position) == (mode, first_position(exercise))
 
 
 def routine_states() -> list[Workout]:
@@ -279,7 +276,7 @@ def test_interrupted_pause_rewinds_to_the_turn_start_and_never_forward() -> None
     checked = 0
     for workout in routine_states():
         paused = pause(workout, workout.turn_start)
-        assert paused.phase is Phase.PAUSED and paused.mode is workout.mode
+        assert paused.mode is workout.mode
         if workout.turn_start is None:
             assert paused.position == workout.position
             continue
@@ -294,7 +291,7 @@ def test_uninterrupted_pause_keeps_the_place() -> None:
     """Pausing after a turn finished keeps the next place: nothing is repeated."""
     for workout in routine_states()[:-1]:
         paused = pause(workout)
-        assert (paused.phase, paused.position, paused.mode) == (Phase.PAUSED, workout.position, workout.mode)
+        assert (paused.position, paused.mode) == (workout.position, workout.mode)
         assert paused.in_workout()
 
 
@@ -303,8 +300,8 @@ def test_resume_after_pause_continues_at_the_paused_place() -> None:
     for workout in routine_states()[1:-1]:
         for resume_at in (workout.turn_start, None):
             paused = pause(workout, resume_at)
-            resumed = resume(paused)
-            assert (resumed.phase, resumed.position, resumed.mode) == (Phase.ACTIVE, paused.position, workout.mode)
+            resumed = paused
+            assert (resumed.position, resumed.mode) == (paused.position, workout.mode)
             assert resumed.in_workout()
             assert plan_turn(CATALOG, PROMPTS, resumed.position, resumed.mode, briefed=True).start == paused.position
 
@@ -321,7 +318,7 @@ def test_whole_routine_visits_every_exercise_in_order_and_ends_once() -> None:
         workout, briefed = after_turn(CATALOG, workout, turn.start, turn.end), turn.end is not None
     assert seen == IDS
     assert endings[-1] and not any(endings[:-1])
-    assert workout.phase is Phase.IDLE
+    assert not workout.in_workout()
 
 
 # -- planned turns: limits and shape -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa.apis import TimedApiClient
-from skill.alexa.handlers import builtin, launch, reminders, workout
+from skill.alexa.handlers import actions, builtin, reminders
 from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
 from skill.alexa.serializer import FastSerializer
 from skill.content.catalog import BASE_LOCALE
@@ -16,31 +16,15 @@ from skill.conversation.dialogue import Dialogue
 from skill.persistence.protocol import ProgressStore
 
 INTENT_HANDLERS = (
-    launch.LaunchRequestHandler,
-    reminders.RemindersYesIntentHandler,      # yes, no and repeat while reminders are offered
-    reminders.RemindersNoIntentHandler,
-    reminders.RemindersRepeatIntentHandler,
+    actions.LaunchRequestHandler,
     reminders.RemindersConnectionsResponseHandler,  # Alexa's answer to our permission request
     reminders.SetRemindersIntentHandler,
     reminders.CancelRemindersIntentHandler,
-    workout.StartRoutineIntentHandler,
-    workout.StartExerciseIntentHandler,
-    workout.InstructionsIntentHandler,
-    workout.WhatsNextIntentHandler,
-    workout.NextIntentHandler,
-    workout.ContinueIntentHandler,
-    workout.PauseIntentHandler,
-    workout.ResumeIntentHandler,
-    workout.RepeatIntentHandler,
-    workout.StartOverIntentHandler,
-    workout.PaceIntentHandler,
-    workout.HowAmIDoingIntentHandler,
-    workout.ForgetMeIntentHandler,
-    builtin.YesIntentHandler,
-    builtin.NoIntentHandler,
-    builtin.HelpIntentHandler,
-    builtin.StopOrCancelIntentHandler,
-    builtin.FallbackIntentHandler,  # last intent handler: catches every intent not listed above
+    actions.WorkoutIntentHandler,
+    actions.TalkIntentHandler,
+    actions.StopIntentHandler,
+    actions.SessionEndedRequestHandler,
+    actions.FallbackIntentHandler,  # last intent handler: catches every intent not listed above
 )
 
 
@@ -52,7 +36,6 @@ def build_skill(*, skill_id: str | None, store: ProgressStore,
     prompts = dialogues[BASE_LOCALE].prompts
     for handler in INTENT_HANDLERS:
         builder.add_request_handler(handler(dialogues, store))
-    builder.add_request_handler(builtin.SessionEndedRequestHandler())
     builder.add_request_handler(builtin.UnservedRequestHandler())
     builder.add_exception_handler(PersistenceErrorHandler(prompts))
     builder.add_exception_handler(UnexpectedErrorHandler(prompts))

@@ -29,9 +29,9 @@ from skill.content.catalog import BASE_LOCALE, Catalog
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
 from skill.persistence.protocol import ProgressStore
-from skill.progress.state import ProgressEvent, SessionState, UserProgress
+from skill.progress.state import ProgressEvent, Question, SessionState, UserProgress
 from skill.speech.ssml import Speech
-from skill.workout.routine import Phase, Workout
+from skill.workout.routine import Workout
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,11 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
              if session is not None and not session.new else None)
     if state is None:
         # A new session (or attributes that did not validate): the stored progress decides.
-        workout = (Workout(Phase.OFFERED_RESUME, progress.mode, progress.place) if progress.place
-                   else Workout.idle())
+        workout = Workout(progress.mode, progress.place)
         progress = refresh_timezone(handler_input, progress, now)
         state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety,
-                             timezone=progress.timezone)
+                             timezone=progress.timezone,
+                             question=Question.RESUME_LAST_TIME if progress.place else Question.NONE)
     else:
         # Within a session, the session is the truth: a save that failed earlier is repeated.
         place = state.workout.position if state.workout.in_workout() else progress.place
@@ -139,8 +139,8 @@ def save_outcome(handler_input: HandlerInput, store: ProgressStore, ctx: Context
         handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
     if reply.forget:
         forget_progress(store, handler_input)
-    elif reply.progress != ctx.loaded or reply.event:
-        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.event,
+    elif reply.progress != ctx.loaded or reply.events:
+        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.events,
                               read=stored)
         if not saved and reply.if_unsaved is not None:
             return reply.if_unsaved
@@ -148,7 +148,7 @@ def save_outcome(handler_input: HandlerInput, store: ProgressStore, ctx: Context
 
 
 def save_progress(store: ProgressStore, handler_input: HandlerInput, progress: UserProgress,
-                  loaded: UserProgress, event: ProgressEvent | None = None,
+                  loaded: UserProgress, events: tuple[ProgressEvent, ...] = (),
                   read: Mapping[str, Any] | None = None) -> bool:
     """Write progress atomically, merged over what is stored; True when it was saved.
 
@@ -160,7 +160,7 @@ def save_progress(store: ProgressStore, handler_input: HandlerInput, progress: U
     """
     try:
         store.update_attributes(handler_input.request_envelope,
-                                lambda stored: progress.merge_into(stored, loaded, event), read=read)
+                                lambda stored: progress.merge_into(stored, loaded, events), read=read)
     except PersistenceException:
         log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
         return False
@@ -179,7 +179,10 @@ def forget_progress(store: ProgressStore, handler_input: HandlerInput) -> None:
 # -- step 5: the response ---------------------------------------------------------------------------------
 def build_response(handler_input: HandlerInput, ctx: Context, reply: Reply, speech: Speech) -> Response:
     """The SDK response: speech, the Echo Show's counter where there is a screen, reprompt, end of session."""
-    builder = handler_input.response_builder.speak(speech.to_ssml())
+    builder = handler_input.response_builder
+    if reply.silent:
+        return builder.response
+    builder.speak(speech.to_ssml())
     if reply.screen is not None and supports_apl(handler_input):
         document = render_document(reply.screen)
         builder.add_directive(RenderDocumentDirective(token=document["token"], document=document["document"],

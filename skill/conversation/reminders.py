@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo
 
 from skill.content.prompts import Prompts
 from skill.conversation.replies import Context, Reply
-from skill.progress.state import SessionState
+from skill.progress.state import Question, SessionState
 from skill.speech.ssml import Speech
 from skill.speech.words import spoken_list, times_word
-from skill.workout.routine import Phase, Workout, pause
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 REMINDER_TEXT = "Time for your foot exercises."   # short and discreet: it may be heard by others
@@ -196,8 +195,7 @@ class ReminderDialogue:
         if ctx.state.timezone is None:
             speech.say(self.prompts.pick("reminders_utc_note"))
         speech.say(self.prompts.pick("reminders_offer", times=said))
-        workout = replace(ctx.state.workout, phase=Phase.OFFERED_REMINDERS)
-        return self._reply(ctx, speech, ctx.state.with_workout(workout),
+        return self._reply(ctx, speech, replace(ctx.state, question=Question.OFFER_REMINDERS),
                            self.prompts.pick("reminders_offer_reprompt", times=said))
 
     def times_unclear(self, ctx: Context) -> Reply:
@@ -249,15 +247,12 @@ class ReminderDialogue:
     # -- building replies -------------------------------------------------------------------------
     def _back(self, ctx: Context, speech: Speech) -> Reply:
         """Close the reminder detour: back to the workout if there is one, else offer the routine."""
-        workout = ctx.state.workout
-        if workout.phase is Phase.OFFERED_REMINDERS:
-            # The offer interrupted a workout (the place is kept) or nothing at all.
-            workout = pause(workout) if workout.position else Workout.idle()
-        if workout.in_workout():
-            question = self.prompts.pick("ask_continue")
+        # The offer interrupted a workout (the place is kept) or nothing at all.
+        if ctx.state.workout.in_workout():
+            state, question = replace(ctx.state, question=Question.RESUME_PAUSED), self.prompts.pick("ask_continue")
         else:
-            question, workout = self.prompts.pick("ask_start"), Workout.idle(Phase.OFFERED_ROUTINE)
-        return self._reply(ctx, speech.say(question), ctx.state.with_workout(workout), question)
+            state, question = replace(ctx.state, question=Question.START_ROUTINE), self.prompts.pick("ask_start")
+        return self._reply(ctx, speech.say(question), state, question)
 
     @staticmethod
     def _reply(ctx: Context, speech: Speech, state: SessionState, reprompt: str) -> Reply:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from skill.content.catalog import Exercise
 from skill.progress.state import ProgressEvent, SessionState, UserProgress
 from skill.speech.ssml import Speech
 from skill.workout.planning import Cue
+from skill.workout.routine import Position
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,19 @@ class Reply:
     ends_session: bool
     state: SessionState
     progress: UserProgress
-    event: ProgressEvent | None = None   # history to add to the stored copy
+    events: tuple[ProgressEvent, ...] = ()  # history to add to the stored copy
     forget: bool = False                 # delete everything stored for this user
     if_unsaved: Speech | None = None     # say this instead if the save fails (never claim a save)
     screen: Screen | None = None         # what a device with a screen shows during this turn
+    effect: str | None = None            # work only the Alexa layer can do (the Reminders API), then reply
+    silent: bool = False                 # no speech at all (Alexa closed the session)
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the user said this turn: the action, the exercise named (if any), and the words heard."""
+
+    action: str
+    exercise: Exercise | None = None
+    heard: str | None = None
+    cut_at: Position | None = None       # set by Dialogue.answer: the rep playing when a count was cut short

@@ -33,9 +33,18 @@ class TrainingLog:
         updated = Day(day.sessions + (1 if new_session else 0), day.exercises + 1)
         return self._with(today, updated)
 
+    def unrecord_exercise(self, today: date, *, new_session: bool) -> TrainingLog:
+        """Take back one recorded exercise (it turned out not to be heard to its end); never below zero."""
+        day = self.days.get(today, Day())
+        return self._with(today, Day(max(0, day.sessions - (1 if new_session else 0)), max(0, day.exercises - 1)))
+
     def sessions_on(self, today: date) -> int:
         """Sessions recorded on a day."""
         return self.days.get(today, Day()).sessions
+
+    def exercises_on(self, today: date) -> int:
+        """Exercises finished on a day."""
+        return self.days.get(today, Day()).exercises
 
     def streak(self, today: date) -> int:
         """Consecutive days with a session, ending today (or yesterday, if today has none yet)."""

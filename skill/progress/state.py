@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,11 +18,69 @@ from skill.content.catalog import Catalog
 from skill.progress.history import TrainingLog
 from skill.workout.pace import NORMAL_PACE, clamp_pace
 from skill.workout.planning import Mark
-from skill.workout.routine import Mode, Phase, Position, Workout
+from skill.workout.routine import Mode, Position, Workout
 
-SCHEMA = 1
+SCHEMA = 2                     # of the session attributes; 2: the pending question replaced "phase"
+STORED_SCHEMA = 1              # of the stored progress
 MAX_REPLAY_CHARS = 8_000       # one response's SSML; anything longer was not ours
 MAX_MARKS = 200                # counted units in one turn; far more than any real turn has
+
+
+class Question(StrEnum):
+    """What Foot Coach last asked, so every answer has one meaning (the table: conversation/table.py)."""
+
+    NONE = "none"                          # nothing asked (the session is ending, or just opened)
+    START_ROUTINE = "start_routine"        # "Would you like to start the routine, or name an exercise?"
+    RESUME_LAST_TIME = "resume_last_time"  # "Welcome back. Last time you stopped at ... Shall we carry on?"
+    NEXT_EXERCISE = "next_exercise"        # "Next up is toe walking. Ready?" (nothing of it done yet)
+    NEXT_PART = "next_part"                # "Ready for the left leg?", "Ready for set two?", "Ready to carry on?"
+    RESUME_PAUSED = "resume_paused"        # "Paused at ... Would you like to resume now?"
+    WAYS_ON = "ways_on"                    # after a "no": "Say resume when you're ready, skip, or stop."
+    START_NAMED = "start_named"            # after "how do I do X" elsewhere: "Would you like to start X?"
+    AFTER_PAIN = "after_pain"              # "Shall we skip to the next exercise? If not, we'll finish for today."
+    CONFIRM_FORGET = "confirm_forget"      # "This deletes everything ... Are you sure?"
+    OFFER_REMINDERS = "offer_reminders"    # "Shall I remind you every day at ...?"
+
+
+# Questions about a place in a workout: session attributes naming one of these without a place are refused.
+POSITIONED_QUESTIONS = frozenset({Question.RESUME_LAST_TIME, Question.NEXT_PART, Question.RESUME_PAUSED,
+                                  Question.WAYS_ON, Question.AFTER_PAIN})
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Something to add to the stored history (applied to the freshest copy, so nothing is lost)."""
+
+    day: date                  # the user's local day
+    new_session: bool          # first finished exercise of this Alexa session
+    routine_finished: bool = False
+    undo: bool = False         # take back an exercise recorded as finished whose end was cut short
+
+    def taken_back(self) -> ProgressEvent:
+        """The event that undoes this one."""
+        return replace(self, undo=True)
+
+    def apply(self, log: TrainingLog) -> TrainingLog:
+        """This event applied to a training log."""
+        if self.undo:
+            return log.unrecord_exercise(self.day, new_session=self.new_session)
+        return log.record_exercise(self.day, new_session=self.new_session)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for session attributes (the last turn's finish, until the next request shows it was heard)."""
+        return {"day": self.day.isoformat(), "new_session": self.new_session,
+                "routine_finished": self.routine_finished}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ProgressEvent | None:
+        """Parse one; None when absent or malformed."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            day = date.fromisoformat(str(data["day"]))
+        except (KeyError, ValueError):
+            return None
+        return cls(day, data.get("new_session") is True, data.get("routine_finished") is True)
 
 
 @dataclass(frozen=True)
@@ -40,12 +99,18 @@ class SessionState:
     turn_marks: tuple[Mark, ...] = ()  # the last counted turn's timeline, for a rep-exact pause
     session_counted: bool = False  # this Alexa session already counts as a training session
     timezone: str | None = None    # looked up once per session
+    question: Question = Question.NONE   # what was last asked: decides what each answer means
+    offered: str | None = None     # the exercise id offered by START_NAMED
+    unheard_finish: ProgressEvent | None = None  # the last turn's finish, taken back if a stop cuts that turn
+    skipped: bool = False          # an exercise of this routine run was skipped (no "whole routine" praise)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for session attributes."""
         w = self.workout
         return {
-            "schema": SCHEMA, "phase": w.phase.value, "mode": w.mode.value,
+            "schema": SCHEMA, "question": self.question.value, "mode": w.mode.value, "offered": self.offered,
+            "unheard_finish": self.unheard_finish.to_dict() if self.unheard_finish else None,
+            "skipped": self.skipped,
             "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
             "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
@@ -61,7 +126,7 @@ class SessionState:
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             return None
         try:
-            phase, mode = Phase(data["phase"]), Mode(data["mode"])
+            question, mode = Question(data["question"]), Mode(data["mode"])
             position = position_from(data.get("position"), catalog)
             turn_start = position_from(data.get("turn_start"), catalog)
             pace = clamp_pace(data.get("pace", NORMAL_PACE))
@@ -69,30 +134,29 @@ class SessionState:
             turn_at, turn_seconds = _finite(data.get("turn_at", 0)), _finite(data.get("turn_seconds", 0))
         except (KeyError, ValueError, TypeError):
             return None
-        if phase in (Phase.ACTIVE, Phase.PAUSED, Phase.OFFERED_RESUME) and position is None:
+        if question in POSITIONED_QUESTIONS and position is None:
             return None
+        offered = data.get("offered")
+        if question is Question.START_NAMED:
+            if not isinstance(offered, str) or offered not in {e.id for e in catalog.exercises}:
+                return None
+        else:
+            offered = None
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
-        return cls(workout=Workout(phase, mode, position, turn_start), briefed=data.get("briefed") is True,
+        return cls(workout=Workout(mode, position, turn_start), briefed=data.get("briefed") is True,
                    pace=pace, last_ssml=last_ssml, last_reprompt=last_reprompt[:1000], turn_at=turn_at,
                    turn_seconds=turn_seconds, last_was_count=data.get("last_was_count") is True,
                    heard_safety=data.get("heard_safety") is True,
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
                    session_counted=data.get("session_counted") is True,
-                   timezone=_timezone_name(data.get("timezone")))
+                   timezone=_timezone_name(data.get("timezone")), question=question, offered=offered,
+                   unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
+                   skipped=data.get("skipped") is True)
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""
         return replace(self, workout=workout, **changes)
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Something to add to the stored history (applied to the freshest copy, so nothing is lost)."""
-
-    day: date                  # the user's local day
-    new_session: bool          # first finished exercise of this Alexa session
-    routine_finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,7 +174,7 @@ class UserProgress:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the persistence adapter."""
-        return {"schema": SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
+        return {"schema": STORED_SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
                 "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
                 "timezone_checked": self.timezone_checked,
                 "log": self.log.to_dict(), "routines_completed": self.routines_completed}
@@ -132,21 +196,21 @@ class UserProgress:
                    routines if isinstance(routines, int) and routines >= 0 else 0)
 
     def merge_into(self, stored: dict[str, Any], loaded: UserProgress,
-                   event: ProgressEvent | None = None) -> dict[str, Any]:
+                   events: tuple[ProgressEvent, ...] = ()) -> dict[str, Any]:
         """Write the fields that differ from what this request `loaded` over the freshest stored copy.
 
         Place, pace and flags are "last change wins", and only changed fields are written, so a
         save after a storage outage cannot reset what it never read. Counters are added to the
-        stored copy (`event`), so two devices training at once never overwrite each other.
+        stored copy (`events`), so two devices training at once never overwrite each other.
         """
         mine, theirs = self.to_dict(), loaded.to_dict()
         changed = {k: v for k, v in mine.items() if k not in ("log", "routines_completed") and theirs.get(k) != v}
-        merged = {**stored, **changed, "schema": SCHEMA}
+        merged = {**stored, **changed, "schema": STORED_SCHEMA}
         log = TrainingLog.from_dict(stored.get("log"))
         routines = stored.get("routines_completed", 0) if isinstance(stored.get("routines_completed"), int) else 0
-        if event is not None:
-            log = log.record_exercise(event.day, new_session=event.new_session)
-            routines += 1 if event.routine_finished else 0
+        for event in events:
+            log = event.apply(log)
+            routines = max(0, routines + (-1 if event.undo else 1) * (1 if event.routine_finished else 0))
         merged["log"], merged["routines_completed"] = log.to_dict(), routines
         return merged
 

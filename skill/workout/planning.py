@@ -169,36 +169,33 @@ CountBlock = Callable[[Exercise, Position, Prompts, int], Sequence[CountedUnit]]
 
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
               pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False,
-              praise: str | None = None, count: CountBlock = count_block) -> Turn:
+              praise: str | None = None, count: CountBlock = count_block, whole_routine: bool = True) -> Turn:
     """Fit as many whole blocks as one turn allows, then close with the right question.
 
-    The set-up cue comes first unless the user was already `briefed`. When the cue and the first
-    block do not fit together, the cue is a turn of its own ("Ready?"), so the block stays whole.
-    A block too long for one turn on its own is split between reps. At least one unit is voiced.
-    `praise` is said if the turn finishes the exercise (for example, the day's goal reached).
+    The set-up cue comes first unless the user was already `briefed`. Every turn counts at least
+    its first unit: when the cue and the first block do not fit together, the turn ends between reps
+    of that block ("Ready to carry on?"); when a lead-in leaves no room for even one unit, the
+    lead-in is dropped, never the counting. `praise` is said if the turn finishes the exercise (for
+    example, the day's goal reached); `whole_routine` is False when an exercise of this routine run
+    was skipped, so its end is not praised as the whole routine done.
     """
     exercise = catalog.get(position.exercise_id)
-    opening = Speech(pace)
-    if lead_in:
-        opening.extend(lead_in)
-    if not position.is_exercise_start() or briefed:
-        return _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise, count)
-    intro = exercise_intro(exercise, prompts)
-    turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening).extend(intro),
-                      praise, count)
-    if _ends_between_blocks(turn) or not _ends_between_blocks(
-            _fill_turn(catalog, prompts, exercise, position, mode, pace, Speech(pace).extend(opening), praise, count)):
-        return turn
-    speech = opening.extend(intro).say(prompts.pick("ask_ready"))
-    return Turn(speech, position, position, None, prompts.pick("reprompt_continue"), ends_session=False)
-
-
-def _ends_between_blocks(turn: Turn) -> bool:
-    return turn.end is None or turn.end.rep == 1
+    intro = None if not position.is_exercise_start() or briefed else exercise_intro(exercise, prompts)
+    turn = None
+    for opening_events in ((lead_in, intro), (None, intro)):
+        opening = Speech(pace)
+        for part in opening_events:
+            if part:
+                opening.extend(part)
+        turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise, count, whole_routine)
+        if turn.speech.fits_one_turn():
+            return turn
+    assert turn is not None
+    return turn
 
 
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
-               pace: int, body: Speech, praise: str | None, count: CountBlock) -> Turn:
+               pace: int, body: Speech, praise: str | None, count: CountBlock, whole_routine: bool = True) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
     # The best turn so far and how many marks and cues it covers; they are attached once, at the
     # end (dataclasses.replace for every candidate cost more than the rest of the loop).
@@ -217,7 +214,8 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not done_block and block != position:
                 continue  # ending between reps is allowed only inside the turn's first block
             end = next_block(exercise, block) if done_block else Position(block.exercise_id, block.set, block.side, block.rep + i + 1)
-            turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise)
+            turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise,
+                          whole_routine)
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
@@ -233,7 +231,7 @@ def _with_timeline(turn: Turn, covered: int, marks: list[Mark], placed: list[tup
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
-           mode: Mode, speech: Speech, praise: str | None = None) -> Turn:
+           mode: Mode, speech: Speech, praise: str | None = None, whole_routine: bool = True) -> Turn:
     """Add the closing words: the next question, or the end of the exercise or routine."""
     if end is not None:
         if end.rep > 1:
@@ -249,7 +247,10 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
         speech.say(praise)
     following = catalog.after(exercise.id)
     if following is None:
-        speech.say(prompts.pick("routine_done" if mode is Mode.ROUTINE else "last_exercise_done"))
+        if mode is Mode.ROUTINE:
+            speech.say(prompts.pick("routine_done" if whole_routine else "routine_end_skipped"))
+        else:
+            speech.say(prompts.pick("last_exercise_done"))
         return Turn(speech, start, None, None, "", ends_session=True)
     speech.say(prompts.pick("ask_next_exercise", name=following.name))
     return Turn(speech, start, None, following, prompts.pick("reprompt_continue"), ends_session=False)

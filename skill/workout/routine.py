@@ -14,18 +14,6 @@ from skill.content.catalog import Catalog, Exercise
 from skill.speech.words import number_word
 
 
-class Phase(StrEnum):
-    """What the skill last asked, which decides what "yes" and "resume" mean."""
-
-    IDLE = "idle"                      # no workout; nothing pending
-    OFFERED_ROUTINE = "offered_routine"  # asked "shall we start the routine?"
-    OFFERED_RESUME = "offered_resume"    # asked "shall we carry on where you stopped?"
-    ACTIVE = "active"                  # in a workout, asked "ready for the next part?"
-    PAUSED = "paused"                  # the user paused; resume continues at the exact place
-    CONFIRM_FORGET = "confirm_forget"  # asked "shall I delete everything I remember about you?"
-    OFFERED_REMINDERS = "offered_reminders"  # asked "shall I remind you every day at ...?" (the place is kept)
-
-
 class Mode(StrEnum):
     """Whether the user asked for the whole routine or a single exercise."""
 
@@ -99,65 +87,57 @@ def describe_place(catalog: Catalog, position: Position) -> str:
 
 @dataclass(frozen=True)
 class Workout:
-    """A workout in progress: mode, the next position, and what the skill last asked."""
+    """A workout: whole routine or one exercise, the next position (None: none under way), and where
+    the last counted turn began (for repeat and pause). What the skill last asked is not the
+    workout's business: it is the session's pending question (progress/state.py)."""
 
-    phase: Phase
-    mode: Mode
+    mode: Mode = Mode.ROUTINE
     position: Position | None = None
-    turn_start: Position | None = None  # where the last counted turn began (for repeat and pause)
+    turn_start: Position | None = None
 
     @classmethod
-    def idle(cls, phase: Phase = Phase.IDLE) -> Workout:
-        """No workout yet."""
-        return cls(phase, Mode.ROUTINE)
+    def idle(cls) -> Workout:
+        """No workout under way."""
+        return cls()
 
     def in_workout(self) -> bool:
         """True while there is a place to continue from."""
-        return self.position is not None and self.phase in (Phase.ACTIVE, Phase.PAUSED, Phase.OFFERED_RESUME)
+        return self.position is not None
 
 
 def start(catalog: Catalog, exercise_id: str | None = None) -> Workout:
     """Start the whole routine (no id) or a single exercise."""
     if exercise_id is None:
-        return Workout(Phase.ACTIVE, Mode.ROUTINE, first_position(catalog.exercises[0]))
-    return Workout(Phase.ACTIVE, Mode.SINGLE, first_position(catalog.get(exercise_id)))
+        return Workout(Mode.ROUTINE, first_position(catalog.exercises[0]))
+    return Workout(Mode.SINGLE, first_position(catalog.get(exercise_id)))
 
 
 def after_turn(catalog: Catalog, workout: Workout, turn_start: Position, turn_end: Position | None) -> Workout:
-    """Move past a counted turn; at the end of an exercise, on to the next one (or finished)."""
+    """Move past a counted turn; at the end of an exercise, on to the next one (None after the last)."""
     if turn_end is not None:
-        return Workout(Phase.ACTIVE, workout.mode, turn_end, turn_start)
+        return Workout(workout.mode, turn_end, turn_start)
     following = catalog.after(turn_start.exercise_id)
-    if following is None:
-        return Workout(Phase.IDLE, workout.mode, None, turn_start)
-    return Workout(Phase.ACTIVE, workout.mode, first_position(following), turn_start)
+    return Workout(workout.mode, first_position(following) if following else None, turn_start)
 
 
 def skip(catalog: Catalog, workout: Workout) -> Workout:
     """Skip the rest of the current exercise; None position when it was the last."""
     assert workout.position is not None
     following = catalog.after(workout.position.exercise_id)
-    if following is None:
-        return Workout(Phase.IDLE, workout.mode, None, None)
-    return Workout(Phase.ACTIVE, workout.mode, first_position(following), None)
+    return Workout(workout.mode, first_position(following) if following else None, None)
 
 
 def start_over(catalog: Catalog, workout: Workout) -> Workout:
     """Go back to the beginning of the current exercise."""
     assert workout.position is not None
-    return Workout(Phase.ACTIVE, workout.mode, first_position(catalog.get(workout.position.exercise_id)), None)
+    return Workout(workout.mode, first_position(catalog.get(workout.position.exercise_id)), None)
 
 
 def pause(workout: Workout, resume_at: Position | None = None) -> Workout:
-    """Pause at `resume_at` (a place inside the last counted turn, when the user cut it short) or
+    """Stop at `resume_at` (a place inside the last counted turn, when the user cut it short) or
     else at the next position.
 
     `resume_at` comes from the pause estimate, which only ever picks a place at or before the one
     being spoken: the user may repeat part of a turn, but never misses a rep.
     """
-    return Workout(Phase.PAUSED, workout.mode, resume_at or workout.position, None)
-
-
-def resume(workout: Workout) -> Workout:
-    """Leave the paused (or offered) state; the next turn continues from the stored position."""
-    return replace(workout, phase=Phase.ACTIVE)
+    return Workout(workout.mode, resume_at or workout.position, None)

@@ -40,7 +40,7 @@ class PlanTurn(Protocol):
     """plan_turn with the catalog and prompts already chosen (see cached_planning)."""
 
     def __call__(self, position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-                 briefed: bool = False, praise: str | None = None) -> Turn: ...
+                 briefed: bool = False, praise: str | None = None, whole_routine: bool = True) -> Turn: ...
 
 
 def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> PlanTurn:
@@ -57,15 +57,15 @@ def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> Plan
 
     @functools.lru_cache(maxsize=size)
     def planned(position: Position, mode: Mode, pace: int, lead_in: tuple[Event, ...], briefed: bool,
-                praise: str | None, choice: int) -> Turn:
+                praise: str | None, whole_routine: bool, choice: int) -> Turn:
         turn = plan_turn(catalog, prompts.fixed(choice), position, mode, pace,
-                         Speech.of(lead_in) if lead_in else None, briefed, praise, count)
+                         Speech.of(lead_in) if lead_in else None, briefed, praise, count, whole_routine)
         turn.speech.freeze()
         return turn
 
     def plan(position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-             briefed: bool = False, praise: str | None = None) -> Turn:
-        return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise,
+             briefed: bool = False, praise: str | None = None, whole_routine: bool = True) -> Turn:
+        return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise, whole_routine,
                        prompts.draw())
 
     return plan

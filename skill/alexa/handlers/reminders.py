@@ -52,8 +52,6 @@ from skill.conversation.reminders import (
     times_from_token,
 )
 from skill.conversation.replies import Context, Reply
-from skill.progress.state import SessionState
-from skill.workout.routine import Phase
 
 log = logging.getLogger(__name__)
 
@@ -96,20 +94,26 @@ class ReminderHandler(DialogueHandler):
     """Base for the reminder handlers: the reminder dialogue and the steps they share.
 
     Subclasses implement `respond`; the reply is rendered like any other, then `finish` adds the
-    extras of a ReminderReply (offered times, card, permission request).
+    extras of a ReminderReply (offered times, card, permission request). The yes, no and repeat to
+    the reminder offer are cells of the conversation table like any other answer; `perform` does
+    the API work a yes asks for.
     """
 
     def finish(self, handler_input: HandlerInput, response: Response, reply: Reply) -> Response:
         return add_extras(handler_input, response, reply) if isinstance(reply, ReminderReply) else response
 
-    def offered(self, handler_input: HandlerInput) -> bool:
-        """True while the last question was our reminder offer."""
-        session = handler_input.request_envelope.session
-        if session is None or session.new:  # the SDK refuses session attributes without a session
-            return False
-        state = SessionState.from_dict(handler_input.attributes_manager.session_attributes,
-                                       self.dialogue_for(handler_input).catalog)
-        return state is not None and state.workout.phase is Phase.OFFERED_REMINDERS
+    def perform(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput, reply: Reply) -> Reply:
+        """Carry out what the conversation asked of the Reminders API (a yes, or a repeat, to the offer).
+
+        The times offered are kept in the session, so the yes creates exactly those.
+        """
+        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
+        if reply.effect == "create_reminders" and times is not None:
+            if not has_reminders_permission(handler_input):
+                return self.ask_permission(dialogue, ctx, times)
+            return self.create(dialogue, ctx, handler_input, times)
+        # What was offered is no longer known (or the user asked to hear it again): offer again.
+        return self.offer(dialogue, ctx, handler_input, times or dialogue.reminders.default_times)
 
     def offer(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput, times: Sequence[ClockTime], *,
               permitted: bool = False) -> Reply:
@@ -169,49 +173,6 @@ class SetRemindersIntentHandler(ReminderHandler):
         except InvalidTimeError:
             return dialogue.reminders.times_unclear(ctx)
         return self.offer(dialogue, ctx, handler_input, named or dialogue.reminders.default_times)
-
-
-class RemindersYesIntentHandler(ReminderHandler):
-    """"Yes" to the reminder offer: create the reminder at exactly the times offered."""
-
-    intent_names = ("AMAZON.YesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and self.offered(handler_input)
-
-    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
-        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
-        if times is None:
-            # What was offered is no longer known: offer again rather than guess.
-            return self.offer(dialogue, ctx, handler_input, dialogue.reminders.default_times)
-        if not has_reminders_permission(handler_input):
-            return self.ask_permission(dialogue, ctx, times)
-        return self.create(dialogue, ctx, handler_input, times)
-
-
-class RemindersNoIntentHandler(ReminderHandler):
-    """"No" to the reminder offer: nothing is set."""
-
-    intent_names = ("AMAZON.NoIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and self.offered(handler_input)
-
-    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
-        return dialogue.reminders.declined(ctx)
-
-
-class RemindersRepeatIntentHandler(ReminderHandler):
-    """"Repeat" during the reminder offer: offer the same times again (so a yes still knows them)."""
-
-    intent_names = ("AMAZON.RepeatIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and self.offered(handler_input)
-
-    def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
-        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
-        return self.offer(dialogue, ctx, handler_input, times or dialogue.reminders.default_times)
 
 
 class RemindersConnectionsResponseHandler(ReminderHandler):
