@@ -162,3 +162,11 @@ def test_slot_values_may_not_mean_two_things() -> None:
 def test_good_invocation_names_pass(name: str) -> None:
     """Possessives and spelled abbreviations are allowed."""
     assert not [v for v in check_model(language(invocationName=name), "en-US") if v.rule.startswith("invocation")]
+
+
+def test_dev_models_check_passes_on_the_committed_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """`./dev models --check` is the same comparison, as a command (exit 0, nothing written)."""
+    from deploy.models import main
+
+    assert main(["--check"]) == 0
+    assert "interaction_model/ is current (5 locales)" in capsys.readouterr().out

@@ -231,3 +231,12 @@ def test_the_package_has_nothing_else() -> None:
     """Only what the ASK CLI reads: the manifest and the custom models."""
     files = sorted(str(p.relative_to(PACKAGE_DIR)) for p in Path(PACKAGE_DIR).rglob("*") if p.is_file())
     assert files == sorted(["skill.json", *(f"interactionModels/custom/{loc}.json" for loc in SUPPORTED_LOCALES)])
+
+
+def test_dev_package_checks_and_refuses_a_plain_http_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    """`./dev package --check` passes on the committed package; an http:// endpoint is refused before writing."""
+    from deploy.package import main
+
+    assert main(["--check"]) == 0
+    assert main(["--endpoint", "http://foot-coach.example.com/", "--check"]) == 2
+    assert "must be an https:// URL" in capsys.readouterr().err
