@@ -48,7 +48,7 @@ def test_reminders_can_be_tried_locally_from_permission_to_cancel(tmp_path: Path
     assert "Alexa: Done. Every day at 8 am, 12:30 pm, and 6:30 pm" in transcript
     assert "[Reminders API: DELETE /v1/alerts/reminders/console-reminder-1]" in transcript
     assert "I've cancelled your foot exercise reminders" in transcript
-    assert "Settings API: GET /v2/devices/" in transcript and "Goodbye" in transcript
+    assert "Settings API: GET /v2/devices/" in transcript and "(session ended" in transcript
 
 
 def test_denying_the_permission_sets_nothing_and_shows_the_card(tmp_path: Path) -> None:
