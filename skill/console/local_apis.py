@@ -50,8 +50,8 @@ class LocalAlexaApis:
     def url(self) -> str:
         """The apiEndpoint to put in requests."""
         assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> LocalAlexaApis:
         """Listen on a free loopback port, in a daemon thread."""

@@ -184,7 +184,8 @@ class LocalAlexa:
         # asks no Settings API for a time zone (days are UTC) and cannot reach the Reminders API.
         stamped = {**request, "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}", "locale": self.locale,
                    "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        application, user = {"applicationId": self.skill_id}, {"userId": self.user_id}
+        application: dict[str, Any] = {"applicationId": self.skill_id}
+        user: dict[str, Any] = {"userId": self.user_id}
         if self.granted:
             user["permissions"] = {"consentToken": f"console-consent-{self.user_id}",
                                    "scopes": {scope: {"status": "GRANTED"} for scope in sorted(self.granted)}}
