@@ -42,8 +42,9 @@ def settings_from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the Flask app that serves the Alexa webhook (POST /) and GET /healthz."""
     app = Flask(__name__, instance_relative_config=True)
+    default_database = Path(app.instance_path) / "footcoach.sqlite"
     app.config.from_mapping(
-        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'footcoach.sqlite'}",
+        DATABASE_URL=f"sqlite:///{default_database}",
         SKILL_ID=None,
         SKILL_VERIFY_SIGNATURES=True,
         SIGNATURE_VERIFIER=None,   # tests may pass a SignatureVerifier that trusts their own CA
@@ -53,6 +54,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_environ(os.environ))
     if test_config:
         app.config.update(test_config)
+
+    if app.config["STORE"] is None and app.config["DATABASE_URL"] == f"sqlite:///{default_database}":
+        log.warning("DATABASE_URL is not set: progress is kept in the SQLite file %s, which must be on a persistent "
+                    "disk. On a platform that resets its file system at each deploy or restart (Heroku-style dynos, "
+                    "containers without a volume) set DATABASE_URL to a PostgreSQL database instead.", default_database)
 
     dialogues = {locale: Dialogue(load_catalog(locale=locale), Prompts.load(locale)) for locale in SUPPORTED_LOCALES}
     store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])

@@ -250,6 +250,7 @@ def test_speak_plays_the_ssml_through_espeak_ng(tmp_path: Path, monkeypatch: pyt
     """--speak passes each answer's SSML to `espeak-ng -m`."""
     log = fake_espeak(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse")   # an audio output, as far as the console can tell
     run_console(tmp_path / "c.sqlite", "stop", args=["--speak"])
     played = log.read_text()
     assert played.count("-m\n<speak>") == 2 and "Welcome to Foot Coach" in played
@@ -266,6 +267,7 @@ def test_a_failing_espeak_ng_turns_speech_off_without_failing(tmp_path: Path, mo
     """espeak-ng exiting with an error is reported once; the console carries on."""
     log = fake_espeak(tmp_path, exit_status=1)
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse")
     transcript = "".join(run_console(tmp_path / "c.sqlite", "stop", args=["--speak"]))
     assert transcript.count("espeak-ng failed") == 1 and "broken" in transcript and "(session ended" in transcript
     assert log.read_text().count("<speak>") == 1

@@ -5,7 +5,9 @@ it through Flask's test client, in-process: no HTTP server, no Alexa, no signatu
 matched against the interaction model (console_matching), sessions and their attributes are
 carried between turns the way Alexa carries them, and progress is kept for one local user in an
 SQLite file, so "Welcome back" works across runs. Speech is printed with its pauses visible
-("one ... 2 s ... two"); ``--speak`` also plays it through espeak-ng when that is installed.
+("one ... 2 s ... two"); ``--speak`` also plays it through espeak-ng (speaker.py). Directives and
+cards are shown, Alexa's permission question is asked and answered (directives.py), and Alexa's
+APIs (time zone, reminders) are a local stand-in on 127.0.0.1 (local_apis.py).
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import shutil
-import subprocess
 import sys
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,10 +28,15 @@ from typing import Any, TextIO
 from flask.testing import FlaskClient
 
 from skill.app import create_app
+from skill.console.directives import PermissionRequest, describe
+from skill.console.local_apis import LocalAlexaApis, describe_call
 from skill.console.matching import LAUNCH_REQUEST, Match, UtteranceMatcher
+from skill.console.speaker import Speaker
 
 CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
 CONSOLE_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
+CONSOLE_DEVICE_ID = "amzn1.ask.device.CONSOLE"
+APL_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
 MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_model"
 PROMPT = "you> "
 DIM, RESET = "\033[2m", "\033[0m"
@@ -103,36 +108,6 @@ def _pause(ms: int) -> str:
     return f"... {ms / 1000:g} s ..."
 
 
-# -- playing speech ---------------------------------------------------------------------------
-
-class Speaker:
-    """Play SSML through espeak-ng when asked to and installed; otherwise say so once, never fail."""
-
-    def __init__(self, out: TextIO, *, enabled: bool) -> None:
-        self.out = out
-        self.program = shutil.which("espeak-ng") if enabled else None
-        if enabled and not self.program:
-            print("(--speak: espeak-ng is not installed, so speech is shown but not played;"
-                  " install it with e.g. `apt-get install espeak-ng`)", file=out)
-
-    def speak(self, ssml: str) -> None:
-        """Play one response and wait until it has been said (Ctrl-C stops it)."""
-        if not self.program or not ssml:
-            return
-        try:
-            done = subprocess.run([self.program, "-m", ssml], check=False,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        except OSError as err:
-            self._give_up(str(err))
-            return
-        if done.returncode:
-            self._give_up(done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}")
-
-    def _give_up(self, reason: str) -> None:
-        print(f"(espeak-ng failed, speech is off from now on: {reason})", file=self.out)
-        self.program = None
-
-
 # -- the conversation -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -144,15 +119,19 @@ class Turn:
     reprompt: str = ""
     ends_session: bool = False
     error: str = ""
+    response: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalAlexa:
     """Post envelopes in-process for one user, carrying sessions and their attributes like Alexa."""
 
     def __init__(self, client: FlaskClient, *, user_id: str = CONSOLE_USER_ID,
-                 skill_id: str = CONSOLE_SKILL_ID, locale: str = "en-US") -> None:
+                 skill_id: str = CONSOLE_SKILL_ID, locale: str = "en-US", apis: LocalAlexaApis | None = None,
+                 screen: bool = False) -> None:
         self.client = client
         self.user_id, self.skill_id, self.locale = user_id, skill_id, locale
+        self.apis, self.screen = apis, screen
+        self.granted: set[str] = set()              # permission scopes the user approved
         self.session_id: str | None = None        # None: no session is open
         self.attributes: dict[str, Any] = {}
 
@@ -167,6 +146,14 @@ class LocalAlexa:
         if new:
             self.session_id, self.attributes = f"amzn1.echo-api.session.{uuid.uuid4()}", {}
         return self._post(match.to_request(self.skill_id), new=new)
+
+    def answer_permission(self, request: PermissionRequest, status: str) -> Turn:
+        """Alexa's Connections.Response to the skill's AskFor; an approval grants the scopes from now on."""
+        if status == "ACCEPTED":
+            self.granted |= set(request.scopes)
+        elif status == "DENIED":
+            self.granted -= set(request.scopes)
+        return self._post(request.answer(status), new=False)
 
     def end_session(self, reason: str = "EXCEEDED_MAX_REPROMPTS") -> Turn:
         """Tell the skill the session is over (the user said nothing twice), as Alexa does."""
@@ -184,6 +171,7 @@ class LocalAlexa:
             ssml=(answer.get("outputSpeech") or {}).get("ssml", ""),
             reprompt=((answer.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml", ""),
             ends_session=answer.get("shouldEndSession") is True or request["type"] == "SessionEndedRequest",
+            response=answer,
         )
         if turn.ends_session:
             self.session_id, self.attributes = None, {}
@@ -192,15 +180,26 @@ class LocalAlexa:
         return turn
 
     def _envelope(self, request: dict[str, Any], *, new: bool) -> dict[str, Any]:
-        # No device: the skill then asks no Settings API for a time zone and counts days in UTC.
+        # Without the local API stand-in the request has no device and no apiEndpoint: then the skill
+        # asks no Settings API for a time zone (days are UTC) and cannot reach the Reminders API.
         stamped = {**request, "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}", "locale": self.locale,
                    "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        application, user = {"applicationId": self.skill_id}, {"userId": self.user_id}
+        application: dict[str, Any] = {"applicationId": self.skill_id}
+        user: dict[str, Any] = {"userId": self.user_id}
+        if self.granted:
+            user["permissions"] = {"consentToken": f"console-consent-{self.user_id}",
+                                   "scopes": {scope: {"status": "GRANTED"} for scope in sorted(self.granted)}}
+        system: dict[str, Any] = {"application": application, "user": user}
+        if self.apis or self.screen:
+            system["device"] = {"deviceId": CONSOLE_DEVICE_ID,
+                                "supportedInterfaces": APL_INTERFACES if self.screen else {}}
+        if self.apis:
+            system["apiEndpoint"], system["apiAccessToken"] = self.apis.url, self.apis.token
         return {
             "version": "1.0",
             "session": {"new": new, "sessionId": self.session_id or "amzn1.echo-api.session.ENDED",
                         "application": application, "attributes": self.attributes, "user": user},
-            "context": {"System": {"application": application, "user": user}},
+            "context": {"System": system},
             "request": stamped,
         }
 
@@ -216,6 +215,7 @@ class Console:
         self.dim = out.isatty()
         self.last_reprompt = ""
         self.silences = 0
+        self.asking: PermissionRequest | None = None    # Alexa's permission question awaits an answer
 
     def run(self, read: Callable[[str], str] = input, *, launch: bool = True) -> None:
         """Open Foot Coach (unless launch is False), then answer line after line until EOF or Ctrl-C."""
@@ -235,24 +235,30 @@ class Console:
         print("\n(console closed)", file=self.out)
 
     def say(self, line: str) -> None:
-        """Handle one typed line: silence, a launch, or an utterance."""
+        """Handle one typed line: the answer to Alexa's permission question, silence, a launch, or an utterance."""
+        if self.asking:
+            request, self.asking = self.asking, None
+            status = request.status_for(line)
+            self.note(f"Connections.Response AskFor: {status}")
+            self._show(self.alexa.answer_permission(request, status))
+            return
         if not line.strip() and self.alexa.in_session:
             self._silence()
             return
         match = self.matcher.match(line)
-        self._note(match.describe())
+        self.note(match.describe())
         self._show(self.alexa.send(match))
 
     def _silence(self) -> None:
         """Saying nothing: Alexa repeats the reprompt once, then ends the session."""
         self.silences += 1
         if self.silences == 1 and self.last_reprompt:
-            self._note("silence: Alexa says the reprompt again")
+            self.note("silence: Alexa says the reprompt again")
             self._print("Alexa: " + show_ssml(self.last_reprompt))
             if self.speaker:
                 self.speaker.speak(self.last_reprompt)
             return
-        self._note("silence again: Alexa ends the session")
+        self.note("silence again: Alexa ends the session")
         self._show(self.alexa.end_session())
 
     def _show(self, turn: Turn) -> None:
@@ -262,14 +268,21 @@ class Console:
             self._print("Alexa: " + show_ssml(turn.ssml))
         if turn.reprompt and not turn.ends_session:
             self._print("       " + self._dimmed("(reprompt) " + show_ssml(turn.reprompt)))
+        for line in describe(turn.response):
+            self.note(line)
         self.last_reprompt = "" if turn.ends_session else turn.reprompt
         self.silences = 0
         if self.speaker:
             self.speaker.speak(turn.ssml)
+        self.asking = PermissionRequest.from_response(turn.response)
+        if self.asking:
+            # Alexa asks in its own voice; the next line is the user's answer.
+            self._print("Alexa: " + self.asking.question() + "  (Alexa's own question)")
         if turn.ends_session:
             self._print("(session ended; say something, or press Enter, to open Foot Coach again)")
 
-    def _note(self, text: str) -> None:
+    def note(self, text: str) -> None:
+        """A bracketed, dimmed line about what happened (not what Alexa said)."""
         self._print(self._dimmed(f"  [{text}]"))
 
     def _dimmed(self, text: str) -> str:
@@ -303,6 +316,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--user", default=CONSOLE_USER_ID, metavar="ID",
                         help=f"the Alexa user id to talk as (default {CONSOLE_USER_ID})")
     parser.add_argument("--speak", action="store_true", help="also play the speech through espeak-ng, if installed")
+    parser.add_argument("--speak-to", metavar="DIR", type=Path,
+                        help="write each answer's speech to DIR/NNN.wav with espeak-ng (no audio device needed)")
+    parser.add_argument("--screen", action="store_true",
+                        help="talk as an Echo Show (APL supported), so the screen directives are sent and shown")
+    parser.add_argument("--time-zone", metavar="ZONE",
+                        help="the device's time zone the local Settings API answers (default: this machine's)")
     parser.add_argument("--locale", default="en-US", help="request locale and interaction model (default en-US)")
     parser.add_argument("--model", metavar="PATH", type=Path,
                         help="interaction model JSON (default interaction_model/<locale>.json)")
@@ -335,12 +354,18 @@ def main(argv: Sequence[str] | None = None, *, read: Callable[[str], str] = inpu
         print(f"Foot Coach local console: the real skill in-process, request verification off,"
               f" user {args.user}, progress in {where}.", file=out)
         print("Type what you would say to Alexa. An empty line is silence; Ctrl-D or Ctrl-C quits.", file=out)
-        alexa = LocalAlexa(app.test_client(), user_id=args.user, locale=args.locale)
-        speaker = Speaker(out, enabled=args.speak)
+        apis = LocalAlexaApis(zone=args.time_zone,
+                              on_call=lambda method, path, body: console.note(describe_call(method, path, body)))
+        alexa = LocalAlexa(app.test_client(), user_id=args.user, locale=args.locale, apis=apis.start(),
+                           screen=args.screen)
+        print(f"Alexa's APIs (time zone {apis.zone}, reminders) are a local stand-in at {apis.url}.", file=out)
+        speaker = Speaker(out, enabled=args.speak, wav_dir=args.speak_to)
         console = Console(alexa, UtteranceMatcher.from_file(model), out=out, speaker=speaker,
                           echo=read is not input or not sys.stdin.isatty())
         console.run(read, launch=not args.no_launch)
     finally:
+        if "apis" in locals():
+            apis.close()
         app.extensions["foot_coach_store"].close()
     return 0
 
