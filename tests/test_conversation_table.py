@@ -11,7 +11,7 @@ import itertools
 import re
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import alexa_requests as rq
@@ -23,7 +23,12 @@ from flask.testing import FlaskClient
 from skill.content.catalog import load_catalog
 from skill.conversation.table import ANYWHERE, BY_QUESTION, Action, cancels, outcome
 from skill.progress.history import TrainingLog
-from skill.progress.state import POSITIONED_QUESTIONS, Question, SessionState, UserProgress
+from skill.progress.state import (
+    POSITIONED_QUESTIONS,
+    Question,
+    SessionState,
+    UserProgress,
+)
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS
 from skill.workout.routine import Mode, Position, Workout
 

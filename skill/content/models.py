@@ -19,7 +19,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from skill.content.catalog import BASE_LOCALE, LOCALES_DIR, Catalog, ContentError, load_catalog
+from skill.content.catalog import (
+    BASE_LOCALE,
+    LOCALES_DIR,
+    Catalog,
+    ContentError,
+    load_catalog,
+)
 
 EXERCISE_SLOT_TYPE = "ExerciseName"
 DIFFERENCE_KEYS = ("invocationName", "samples")

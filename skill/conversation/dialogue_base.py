@@ -159,7 +159,8 @@ class DialogueBase:
         state = ctx.state
         if state.turn_at <= 0 or not state.turn_marks:
             return None
-        return estimate_resume(state.turn_marks, state.turn_seconds, ctx.now - state.turn_at).resume_at
+        return estimate_resume(state.turn_marks, state.turn_seconds, ctx.now - state.turn_at,
+                               state.turn_counted_until).resume_at
 
     @staticmethod
     def idle(state: SessionState) -> SessionState:

@@ -174,6 +174,7 @@ class WorkoutAnswers(DialogueBase):
                     else Question.NEXT_PART)
         state = replace(state, workout=moved, briefed=not exercise_done, question=question, offered=None,
                         turn_at=ctx.now, turn_seconds=turn.speech.estimated_seconds(), turn_marks=turn.marks,
+                        turn_counted_until=turn.counted_until,
                         last_ssml=turn.speech.to_ssml(), last_was_count=True)
         progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
         events: tuple[ProgressEvent, ...] = ()

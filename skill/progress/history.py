@@ -79,7 +79,10 @@ class TrainingLog:
         return cls(_recent(days))
 
     def _with(self, today: date, day: Day) -> TrainingLog:
-        return TrainingLog(_recent({**self.days, today: day}))
+        days = {**self.days, today: day}
+        if day == Day():
+            del days[today]   # a day whose only exercise was taken back holds nothing
+        return TrainingLog(_recent(days))
 
 
 def _recent(days: dict[date, Day]) -> dict[date, Day]:

@@ -97,6 +97,7 @@ class SessionState:
     last_was_count: bool = False   # last_ssml is that counted turn (so "repeat" restarts its timeline)
     heard_safety: bool = False     # said this session, even if storage could not record it
     turn_marks: tuple[Mark, ...] = ()  # the last counted turn's timeline, for a rep-exact pause
+    turn_counted_until: tuple[float, float] = (0.0, 0.0)  # when its counting ends: (at, silence) seconds
     session_counted: bool = False  # this Alexa session already counts as a training session
     timezone: str | None = None    # looked up once per session
     question: Question = Question.NONE   # what was last asked: decides what each answer means
@@ -117,6 +118,7 @@ class SessionState:
             "last_was_count": self.last_was_count,
             "heard_safety": self.heard_safety, "session_counted": self.session_counted,
             "turn_marks": [[m.at, m.silence, m.position.set, m.position.side, m.position.rep] for m in self.turn_marks],
+            "turn_counted_until": list(self.turn_counted_until),
             "timezone": self.timezone,
         }
 
@@ -149,6 +151,7 @@ class SessionState:
                    turn_seconds=turn_seconds, last_was_count=data.get("last_was_count") is True,
                    heard_safety=data.get("heard_safety") is True,
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
+                   turn_counted_until=_counted_until(data.get("turn_counted_until"), turn_seconds),
                    session_counted=data.get("session_counted") is True,
                    timezone=_timezone_name(data.get("timezone")), question=question, offered=offered,
                    unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
@@ -260,6 +263,15 @@ def _marks_from(data: Any, turn_start: Position | None, catalog: Catalog) -> tup
             return ()
         marks.append(Mark(at, silence, position))
     return tuple(marks)
+
+
+def _counted_until(data: Any, turn_seconds: float) -> tuple[float, float]:
+    """When the last turn's counting ended, if it is a moment inside that turn; else unknown (0, 0)."""
+    try:
+        at, silence = _finite(data[0]), _finite(data[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return (0.0, 0.0)
+    return (at, silence) if 0 <= silence <= at <= turn_seconds else (0.0, 0.0)
 
 
 def _finite(value: Any) -> float:

@@ -4,7 +4,7 @@ Plain Python. Breaks in a turn are exact; words are estimated at the current pac
 response leaving us and the pause request arriving there is delivery, the wake word and the word
 "pause" itself, and timestamps are whole seconds. So the estimate rounds back, never forward: the
 user may repeat part of a rep, but never misses one. When it is unclear whether the turn had
-already finished, the user goes back to the start of the turn's first set or side.
+already finished, the user goes back to the last unit that may have been playing.
 """
 
 from __future__ import annotations
@@ -32,21 +32,28 @@ class PauseEstimate:
     confident: bool
 
 
-def estimate_resume(marks: Sequence[Mark], turn_seconds: float, elapsed: float) -> PauseEstimate:
+def estimate_resume(marks: Sequence[Mark], turn_seconds: float, elapsed: float,
+                    counted_until: tuple[float, float] | None = None) -> PauseEstimate:
     """Pick the unit to resume at from the seconds `elapsed` since the turn was sent.
 
     Each mark's offset is exact silence plus estimated speech; only the speech part gets slack.
+    `counted_until` (at, silence): when the turn's counting ends, before its closing words; a request
+    that comes after the latest that can be, with the latency allowed for, interrupted nothing counted.
     """
     if not marks:
         return PauseEstimate(None, True)
+    if counted_until is not None and counted_until[0] > 0:
+        at, silence = counted_until
+        if elapsed - CUT_LATENCY_SECONDS >= silence + (at - silence) * (1 + WORD_TIME_SLACK):
+            return PauseEstimate(None, True)
     if elapsed >= turn_seconds * (1 + FINISHED_SLACK) + CUT_LATENCY_SECONDS:
         return PauseEstimate(None, True)
-    if elapsed >= turn_seconds:
-        return PauseEstimate(marks[0].position.block_start(), False)  # may or may not have finished
     cut = elapsed - CUT_LATENCY_SECONDS
     chosen = marks[0]
     for mark in marks:
         latest_start = mark.silence + (mark.at - mark.silence) * (1 + WORD_TIME_SLACK)  # latest it could begin
         if latest_start <= cut:
             chosen = mark
-    return PauseEstimate(chosen.position, True)
+    # Just after the estimated end the turn may or may not have finished: the last unit that may have
+    # been playing, flagged as doubtful (a rep may be repeated, never missed).
+    return PauseEstimate(chosen.position, elapsed < turn_seconds)

@@ -35,6 +35,7 @@ class Turn:
     ends_session: bool
     marks: tuple[Mark, ...] = ()  # when each counted unit starts, for "pause" mid-turn
     placed: tuple[tuple[float, CountedUnit], ...] = ()  # each counted unit with its start time
+    counted_until: tuple[float, float] = (0.0, 0.0)  # when the counting ends (before the closing words): at, silence
 
     @functools.cached_property
     def cues(self) -> tuple[Cue, ...]:
@@ -202,6 +203,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
     best: tuple[Turn, int] | None = None
     marks: list[Mark] = []
     placed: list[tuple[float, CountedUnit]] = []
+    ends: list[tuple[float, float]] = []
     for block in blocks_from(exercise, position):
         units = count(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
@@ -210,6 +212,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
                               Position(block.exercise_id, block.set, block.side, block.rep + i)))
             placed.append((start, unit))
             body.extend(unit.speech)
+            ends.append((round(body.estimated_seconds(), 2), body.silence_seconds))
             done_block = i == len(units) - 1
             if not done_block and block != position:
                 continue  # ending between reps is allowed only inside the turn's first block
@@ -219,15 +222,16 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
-                return _with_timeline(*best, marks, placed)
+                return _with_timeline(*best, marks, placed, ends)
             best = (turn, len(marks))
     assert best is not None
-    return _with_timeline(*best, marks, placed)
+    return _with_timeline(*best, marks, placed, ends)
 
 
-def _with_timeline(turn: Turn, covered: int, marks: list[Mark], placed: list[tuple[float, CountedUnit]]) -> Turn:
-    """The turn with the marks and placed units of the units it voices."""
-    return replace(turn, marks=tuple(marks[:covered]), placed=tuple(placed[:covered]))
+def _with_timeline(turn: Turn, covered: int, marks: list[Mark], placed: list[tuple[float, CountedUnit]],
+                   ends: list[tuple[float, float]]) -> Turn:
+    """The turn with the marks and placed units of the units it voices, and when its counting ends."""
+    return replace(turn, marks=tuple(marks[:covered]), placed=tuple(placed[:covered]), counted_until=ends[covered - 1])
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
