@@ -102,7 +102,7 @@ class DialogueBase:
         if q is Question.RESUME_LAST_TIME:
             return self.prompts.pick("resume_last_question", place=describe_place(self.catalog, position))
         if q in QUESTION_WORDS:
-            key = {Question.RESUME_PAUSED: "resume_question", Question.WAYS_ON: "ways_on",
+            key = {Question.RESUME_PAUSED: "resume_question", Question.WAYS_ON: "resume_question",
                    Question.AFTER_PAIN: "pain_question", Question.CONFIRM_FORGET: "forget_question"}[q]
             return self.prompts.pick(key)
         if q is Question.NEXT_EXERCISE:

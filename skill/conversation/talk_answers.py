@@ -57,6 +57,8 @@ class TalkAnswers(DialogueBase):
         if workout.position.is_exercise_start() and not ctx.state.briefed:
             text = self.prompts.pick("whats_next_is", name=current.name,
                                      duration=duration_words(self._exercise_seconds(current.id, pace)))
+            if ctx.state.question is Question.NEXT_EXERCISE:   # "Next up is ..." would say the name twice
+                return self.ask(ctx, Speech(pace).say(text).say(self.prompts.pick("ready_to_start")), ctx.state)
         elif (following := self.catalog.after(current.id)) is None:
             text = self.prompts.pick("whats_next_last_is", current=current.name.capitalize())
         else:
@@ -111,7 +113,13 @@ class TalkAnswers(DialogueBase):
         if workout.position is None:
             text = self.prompts.pick("help_idle", names=self.catalog.names_list())
             return self.ask(ctx, Speech(ctx.state.pace).say(text), ctx.state, Question.START_ROUTINE)
-        if q in (Question.RESUME_PAUSED, Question.WAYS_ON, Question.RESUME_LAST_TIME, Question.AFTER_PAIN):
+        if q is Question.AFTER_PAIN:
+            text = self.prompts.pick("help_after_pain")   # never an invitation to carry on
+        elif q is Question.NEXT_EXERCISE:
+            name = self.catalog.get(workout.position.exercise_id).name
+            return self.ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("help_next_up", name=name.capitalize()))
+                            .say(self.prompts.pick("ready_to_start")), ctx.state)
+        elif q in (Question.RESUME_PAUSED, Question.WAYS_ON, Question.RESUME_LAST_TIME):
             text = self.prompts.pick("help_paused", place=describe_place(self.catalog, workout.position))
         else:
             text = self.prompts.pick("help_workout", name=self.catalog.get(workout.position.exercise_id).name)
