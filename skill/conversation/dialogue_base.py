@@ -123,11 +123,10 @@ class DialogueBase:
         q, position = state.question, state.workout.position
         if q is Question.OFFER_REMINDERS:
             return state.last_reprompt
-        if q in (Question.NONE, Question.START_ROUTINE) or position is None and q is not Question.START_NAMED:
-            return self.prompts.pick("ask_start")
         if q is Question.START_NAMED and state.offered:
             return self.prompts.pick("start_named_reprompt", name=self.catalog.get(state.offered).name)
-        assert position is not None
+        if position is None or q in (Question.NONE, Question.START_ROUTINE):
+            return self.prompts.pick("ask_start")
         if q is Question.RESUME_LAST_TIME:
             return self.prompts.pick("resume_last_reprompt", place=describe_place(self.catalog, position))
         if q in QUESTION_WORDS:
