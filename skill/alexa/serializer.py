@@ -15,6 +15,9 @@ Where it plugs in: ``CustomSkill.serializer`` is a public attribute, and it is t
 the SDK uses everywhere: ``WebserviceSkillHandler`` (our webhook), the skill builder's lambda
 handler, and the service clients (reminders) through ``ApiConfiguration``. ``build_skill`` sets it.
 
+Files: this one holds the serializer; ``serializer_plans.py`` what it works out once per model
+class, ``serializer_values.py`` the leaf decoders and encoders (Alexa's timestamps among them).
+
 Safety: anything the short paths do not cover (a payload of an unexpected shape, an odd timestamp,
 a type string the plans do not know, any exception at all) is handed to the SDK's own
 ``DefaultSerializer`` code, so odd input gets exactly the SDK's result or the SDK's exception.
@@ -25,63 +28,37 @@ from __future__ import annotations
 import decimal
 import json
 import re
-import sys
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from functools import partial
 from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
-from dateutil import tz
+
+from skill.alexa.serializer_plans import EncodingPlan, ModelPlan, encoding_plan, load_class, model_plan
+from skill.alexa.serializer_values import (
+    NotOnFastPath,
+    copy_dict,
+    decimal_number,
+    decode_date,
+    decode_datetime,
+    decode_primitive,
+    empty_dict,
+    empty_list,
+    enum_value,
+    isoformat,
+    unchanged,
+)
 
 Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
 
-# Type strings without a module are looked up in the SDK serializer's own module, as it does.
-_SDK_SERIALIZER_MODULE = DefaultSerializer.__module__
 # JSON scalars: the parent's serialize returns these unchanged, so the fast path skips the call.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-# Declared types whose JSON values of exactly that class the parent returns unchanged (t(x) is x).
-_PRIMITIVES_BY_NAME: dict[Any, type] = {"str": str, "int": int, "long": int, "float": float, "bool": bool}
 _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
-# The only timestamp shape Alexa sends: UTC, seconds, an optional fraction of up to 6 digits.
-# ASCII digits only: re's \d would also take other scripts' digits, which int() accepts.
-_ALEXA_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(?:Z|\+00:00)"
-)
-
-
 _UNPARSED = object()  # json.loads never returns this object
-
-
-class _NotOnFastPath(Exception):
-    """The payload is not one the fast path reproduces; the SDK's own code takes it."""
-
-
-@dataclass(frozen=True)
-class _ModelPlan:
-    """How to decode one model class: its fields in the SDK's order, and which JSON keys it knows."""
-
-    model_class: type
-    # The class's own attribute_map, live, and its size when planned. The SDK's serialize adds keys to
-    # a class's map when an instance carries its own deserialized_types; a grown map means re-plan.
-    attribute_map: dict[str, str]
-    map_size: int
-    # (attribute, JSON key, declared type, the primitive class whose values pass unchanged or None)
-    fields: tuple[tuple[str, str, Any, type | None], ...]
-    known_keys: frozenset[str]  # JSON keys that are fields; any other key becomes a raw attribute
-    undecodable_keys: frozenset[str]  # mapped keys without a declared type: the SDK fails on them
-
-
-@dataclass(frozen=True)
-class _EncodingPlan:
-    """How to encode one model class: (attribute, JSON key) in ``deserialized_types`` order."""
-
-    fields: tuple[tuple[str, str], ...]
 
 
 class FastSerializer(DefaultSerializer):
@@ -97,7 +74,7 @@ class FastSerializer(DefaultSerializer):
         # structure would otherwise run out of stack sooner here than in the SDK.
         self._sdk = DefaultSerializer()
         self._decoders: dict[Any, Decoder] = {}  # by type string or class, as callers pass them
-        self._child_plans: dict[str, _ModelPlan] = {}  # discriminator targets, by class name
+        self._child_plans: dict[str, ModelPlan] = {}  # discriminator targets, by class name
         self._encoders: dict[type, Encoder] = {}
 
     # Deserialization
@@ -142,21 +119,21 @@ class FastSerializer(DefaultSerializer):
             if obj_type in self.NATIVE_TYPES_MAPPING:
                 obj_type = self.NATIVE_TYPES_MAPPING[obj_type]
             else:
-                obj_type = _load_class(obj_type)
+                obj_type = load_class(obj_type)
         if obj_type in self.PRIMITIVE_TYPES:
-            return partial(_decode_primitive, obj_type)
+            return partial(decode_primitive, obj_type)
         if obj_type == object:
-            return _unchanged
+            return unchanged
         if obj_type == date:
-            return _decode_date
+            return decode_date
         if obj_type == datetime:
-            return _decode_datetime
+            return decode_datetime
         return self._model_decoder(obj_type)
 
     def _list_decoder(self, obj_type: str) -> Decoder:
         match = _LIST_TYPE.match(obj_type)
         if match is None:
-            return _empty_list
+            return empty_list
         item_types = match.group(1)
         if "," in item_types:
             # The parent splits on every comma, even one inside the item type: "list[dict(str,
@@ -179,9 +156,9 @@ class FastSerializer(DefaultSerializer):
     def _dict_decoder(self, obj_type: str) -> Decoder:
         match = _DICT_TYPE.match(obj_type)
         if match is None:
-            return _empty_dict
+            return empty_dict
         if match.group(2) == "object":
-            return _copy_dict  # session attributes: every value comes back unchanged
+            return copy_dict  # session attributes: every value comes back unchanged
         return partial(self._decode_dict, match.group(2))
 
     def _decode_dict(self, value_type: str, payload: Any) -> dict[Any, Any]:
@@ -193,35 +170,35 @@ class FastSerializer(DefaultSerializer):
         if issubclass(model_class, Enum):
             return model_class  # calling an Enum class looks its member up by value
         if not hasattr(model_class, "deserialized_types"):
-            return _unchanged
+            return unchanged
         if hasattr(model_class, "get_real_child_model"):
             # Subclasses inherit this classmethod, so even IntentRequest is resolved through the
             # payload's discriminator, exactly as the parent does.
             return partial(self._decode_by_discriminator, model_class)
-        return partial(self._decode_model, _model_plan(model_class))
+        return partial(self._decode_model, model_plan(model_class))
 
     def _decode_by_discriminator(self, base_class: Any, payload: Any) -> Any:
         if type(payload) is not dict:
-            raise _NotOnFastPath
+            raise NotOnFastPath
         child_name = base_class.get_real_child_model(payload)
         if not child_name:
-            raise _NotOnFastPath  # the parent raises "Couldn't resolve object by discriminator"
+            raise NotOnFastPath  # the parent raises "Couldn't resolve object by discriminator"
         plan = self._child_plans.get(child_name)
         if plan is None:
-            plan = _model_plan(_load_class(child_name))
+            plan = model_plan(load_class(child_name))
             self._child_plans[child_name] = plan
         return self._decode_model(plan, payload)
 
-    def _decode_model(self, plan: _ModelPlan, payload: Any) -> Any:
+    def _decode_model(self, plan: ModelPlan, payload: Any) -> Any:
         # The parent also "decodes" strings and lists here, through `in` and indexing quirks.
         if type(payload) is not dict:
-            raise _NotOnFastPath
+            raise NotOnFastPath
         if len(plan.attribute_map) != plan.map_size:
             self._decoders.clear()  # plan again from the maps as they are now, from the next call on
             self._child_plans.clear()
-            raise _NotOnFastPath
+            raise NotOnFastPath
         if plan.undecodable_keys and not plan.undecodable_keys.isdisjoint(payload):
-            raise _NotOnFastPath
+            raise NotOnFastPath
         model = plan.model_class()
         decode = self._decode
         for attribute, key, value_type, passes_unchanged in plan.fields:
@@ -263,21 +240,21 @@ class FastSerializer(DefaultSerializer):
     def _compile_encoder(self, obj_class: type) -> Encoder:
         """Pick the parent's branch for a type once; its isinstance chain, in its order."""
         if obj_class is type(None) or issubclass(obj_class, self.PRIMITIVE_TYPES):
-            return _unchanged
+            return unchanged
         if issubclass(obj_class, list):
             return self._encode_list
         if issubclass(obj_class, tuple):
             return self._encode_tuple
         if issubclass(obj_class, (datetime, date)):
-            return _isoformat
+            return isoformat
         if issubclass(obj_class, Enum):
-            return _enum_value
+            return enum_value
         if issubclass(obj_class, decimal.Decimal):
-            return _decimal_number
+            return decimal_number
         if issubclass(obj_class, dict):
             return self._encode_dict
         try:
-            plan = _encoding_plan(obj_class)
+            plan = encoding_plan(obj_class)
         except Exception:  # noqa: BLE001 - not a model the plan understands (no maps, odd maps)
             return self._encode_with_parent
         return partial(self._encode_model, plan)
@@ -294,7 +271,7 @@ class FastSerializer(DefaultSerializer):
         encode = self._encode
         return {key: value if type(value) in _SCALARS else encode(value) for key, value in obj.items()}
 
-    def _encode_model(self, plan: _EncodingPlan, obj: Any) -> Any:
+    def _encode_model(self, plan: EncodingPlan, obj: Any) -> Any:
         own_attributes = getattr(obj, "__dict__", None)
         if own_attributes is None or "attribute_map" in own_attributes or "deserialized_types" in own_attributes:
             # The parent reads the maps through the instance; one set on the instance (a request
@@ -313,128 +290,3 @@ class FastSerializer(DefaultSerializer):
         # For one unusual object met on the way; the parent's serialize calls self.serialize for
         # its nested values, so they still go fast.
         return super().serialize(obj)
-
-
-def _load_class(class_name: str) -> Any:
-    """Resolve a class name the way the parent's private __load_class_from_name does."""
-    module_and_class = class_name.rsplit(".", 1)
-    if len(module_and_class) > 1:
-        module = __import__(module_and_class[0], fromlist=[module_and_class[1]])
-        return getattr(module, module_and_class[1])
-    return getattr(sys.modules[_SDK_SERIALIZER_MODULE], module_and_class[0])
-
-
-def _merged_attribute_map(model_class: Any) -> dict[str, str]:
-    """The parent's key map: attribute_map plus an identity entry for each other declared type.
-
-    The parent updates the class's own attribute_map in place on every call; doing the same
-    update here leaves the class exactly as the parent would.
-    """
-    attribute_map = getattr(model_class, "attribute_map", {})
-    declared_types = model_class.deserialized_types
-    attribute_map.update({name: name for name in declared_types.keys() if name not in attribute_map})
-    return attribute_map
-
-
-def _model_plan(model_class: Any) -> _ModelPlan:
-    """Compile how the parent decodes model_class (after any discriminator has picked it)."""
-    declared_types = model_class.deserialized_types
-    attribute_map = _merged_attribute_map(model_class)
-    fields = tuple(
-        (attribute, key, declared_types[attribute], _PRIMITIVES_BY_NAME.get(declared_types[attribute]))
-        for attribute, key in attribute_map.items()
-        if attribute in declared_types
-    )
-    undecodable = frozenset(key for attribute, key in attribute_map.items() if attribute not in declared_types)
-    return _ModelPlan(model_class, attribute_map, len(attribute_map), fields, frozenset(attribute_map.values()),
-                      undecodable)
-
-
-def _encoding_plan(model_class: Any) -> _EncodingPlan:
-    """Compile how the parent encodes instances of model_class."""
-    declared_types = model_class.deserialized_types
-    attribute_map = _merged_attribute_map(model_class)
-    fields = tuple((attribute, attribute_map[attribute]) for attribute in declared_types)
-    if len({key for _, key in fields}) != len(fields):
-        # Two attributes sharing a JSON key: the parent's intermediate dict decides which wins.
-        raise ValueError(f"{model_class.__name__} maps two attributes to one key")
-    return _EncodingPlan(fields)
-
-
-def _decode_primitive(cast: type, payload: Any) -> Any:
-    """The parent's __deserialize_primitive; a ValueError goes to the parent for its message."""
-    if type(payload) is cast:
-        return payload  # str(s), int(i), float(f), bool(b) and bytes(b) give the value back
-    try:
-        return cast(payload)
-    except UnicodeEncodeError:
-        return str(payload)
-    except TypeError:
-        return payload
-
-
-def _decode_datetime(payload: Any) -> datetime:
-    """Build the datetime dateutil.parser.parse gives for an Alexa timestamp; else decline."""
-    if type(payload) is not str:
-        raise _NotOnFastPath
-    match = _ALEXA_TIMESTAMP.fullmatch(payload)
-    if match is None:
-        raise _NotOnFastPath  # any other form: dateutil, through the parent
-    year, month, day, hour, minute, second, fraction = match.groups()
-    naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                     int(fraction.ljust(6, "0")) if fraction else 0)
-    return _as_dateutil_reads_utc(naive)
-
-
-def _decode_date(payload: Any) -> date:
-    return _decode_datetime(payload).date()
-
-
-def _as_dateutil_reads_utc(naive: datetime) -> datetime:
-    """Attach the tzinfo dateutil's parser attaches for "Z" or "+00:00".
-
-    dateutil names both zones "UTC". When the host's own zone is also called "UTC"
-    (``time.tzname``, as on most servers and containers) it returns ``tzlocal()``, not ``tzutc()``;
-    elsewhere it returns ``tz.UTC``. This mirrors its ``_build_tzaware`` for that case, step by step.
-    """
-    if "UTC" not in time.tzname:
-        return naive.replace(tzinfo=tz.UTC)
-    aware = naive.replace(tzinfo=tz.tzlocal())
-    if aware.tzname() != "UTC":
-        folded = tz.enfold(aware, fold=1)
-        if folded.tzname() == "UTC":
-            aware = folded
-    if aware.tzname() != "UTC":
-        aware = aware.replace(tzinfo=tz.UTC)
-    return aware
-
-
-def _unchanged(value: Any) -> Any:
-    return value
-
-
-def _copy_dict(payload: Any) -> dict[Any, Any]:
-    if type(payload) is not dict:
-        raise _NotOnFastPath  # dict() would also take a list of pairs, which the parent refuses
-    return dict(payload)
-
-
-def _empty_list(payload: Any) -> list[Any]:
-    return []
-
-
-def _empty_dict(payload: Any) -> dict[Any, Any]:
-    return {}
-
-
-def _isoformat(value: date) -> str:
-    return value.isoformat()
-
-
-def _decimal_number(number: decimal.Decimal) -> int | float:
-    # The parent's rule; a signalling NaN or an infinity raises here, and serialize hands it to the SDK.
-    return int(number) if number % 1 == 0 else float(number)
-
-
-def _enum_value(member: Enum) -> Any:
-    return member.value
