@@ -23,7 +23,8 @@ from skill.console.matching import (
     UtteranceMatcher,
     normalise,
 )
-from skill.console.repl import LocalAlexa, show_ssml
+from skill.console.local_alexa import LocalAlexa
+from skill.console.ssml_text import show_ssml
 from skill.speech.ssml import Speech
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "interaction_model" / "en-US.json"

@@ -1,42 +1,34 @@
 """A local console: type what you would say to Alexa, and read (or hear) what Foot Coach answers.
 
 ``python -m skill.console`` builds the real app with create_app() and posts request envelopes to
-it through Flask's test client, in-process: no HTTP server, no Alexa, no signatures. Typed text is
-matched against the interaction model (console_matching), sessions and their attributes are
-carried between turns the way Alexa carries them, and progress is kept for one local user in an
-SQLite file, so "Welcome back" works across runs. Speech is printed with its pauses visible
-("one ... 2 s ... two"); ``--speak`` also plays it through espeak-ng (speaker.py). Directives and
-cards are shown, Alexa's permission question is asked and answered (directives.py), and Alexa's
-APIs (time zone, reminders) are a local stand-in on 127.0.0.1 (local_apis.py).
+it in-process through Flask's test client (local_alexa.py): no HTTP server, no Alexa, no
+signatures. Typed text is matched against the interaction model (matching.py), sessions and their
+attributes are carried between turns the way Alexa carries them, and progress is kept for one
+local user in an SQLite file, so "Welcome back" works across runs. Speech is printed with its
+pauses visible ("one ... 2 s ... two", ssml_text.py); ``--speak`` also plays it through espeak-ng
+(speaker.py). Directives and cards are shown, Alexa's permission question is asked and answered
+(directives.py), and Alexa's APIs (time zone, reminders) are a local stand-in on 127.0.0.1
+(local_apis.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
-
-from flask.testing import FlaskClient
+from typing import TextIO
 
 from skill.app import create_app
 from skill.console.directives import PermissionRequest, describe
+from skill.console.local_alexa import CONSOLE_SKILL_ID, CONSOLE_USER_ID, LocalAlexa, Turn
 from skill.console.local_apis import LocalAlexaApis, describe_call
-from skill.console.matching import LAUNCH_REQUEST, Match, UtteranceMatcher
+from skill.console.matching import UtteranceMatcher
 from skill.console.speaker import Speaker
+from skill.console.ssml_text import show_ssml
 
-CONSOLE_USER_ID = "amzn1.ask.account.CONSOLE"
-CONSOLE_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
-CONSOLE_DEVICE_ID = "amzn1.ask.device.CONSOLE"
-APL_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.2"}}}
 MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_model"
 PROMPT = "you> "
 DIM, RESET = "\033[2m", "\033[0m"
@@ -54,154 +46,6 @@ def database_url(database: str | None) -> str:
     path = Path(database).expanduser() if database else default_database()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path.resolve()}"
-
-
-# -- showing speech ---------------------------------------------------------------------------
-
-def show_ssml(ssml: str) -> str:
-    """SSML as plain text with pauses visible: 'one ... 2 s ... two'; consecutive breaks are added up."""
-    try:
-        root = ET.fromstring(ssml)
-    except ET.ParseError:
-        return ssml
-    rates = [node.get("rate") for node in root.iter("prosody") if node.get("rate")]
-    parts: list[str] = []
-    pause_ms = 0
-    for piece in _pieces(root):
-        if isinstance(piece, int):
-            pause_ms += piece
-            continue
-        if not piece.strip():
-            continue
-        if pause_ms:
-            parts.append(_pause(pause_ms))
-            pause_ms = 0
-        parts.append(piece.strip())
-    if pause_ms:
-        parts.append(_pause(pause_ms))
-    text = re.sub(r"\s+", " ", " ".join(parts)).strip()
-    return f"(rate {rates[0]}) {text}" if rates and rates[0] != "100%" else text
-
-
-def _pieces(node: ET.Element) -> Iterator[str | int]:
-    """Text and break lengths (ms) in document order."""
-    if node.tag == "break":
-        yield _break_ms(node.get("time", ""))
-    if node.text:
-        yield node.text
-    for child in node:
-        yield from _pieces(child)
-        if child.tail:
-            yield child.tail
-
-
-def _break_ms(time: str) -> int:
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*", time)
-    if not found:
-        return 0
-    return round(float(found.group(1)) * (1 if found.group(2) == "ms" else 1000))
-
-
-def _pause(ms: int) -> str:
-    if not ms:
-        return "..."
-    return f"... {ms / 1000:g} s ..."
-
-
-# -- the conversation -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Turn:
-    """What came back for one request."""
-
-    status: int
-    ssml: str = ""
-    reprompt: str = ""
-    ends_session: bool = False
-    error: str = ""
-    response: dict[str, Any] = field(default_factory=dict)
-
-
-class LocalAlexa:
-    """Post envelopes in-process for one user, carrying sessions and their attributes like Alexa."""
-
-    def __init__(self, client: FlaskClient, *, user_id: str = CONSOLE_USER_ID,
-                 skill_id: str = CONSOLE_SKILL_ID, locale: str = "en-US", apis: LocalAlexaApis | None = None,
-                 screen: bool = False) -> None:
-        self.client = client
-        self.user_id, self.skill_id, self.locale = user_id, skill_id, locale
-        self.apis, self.screen = apis, screen
-        self.granted: set[str] = set()              # permission scopes the user approved
-        self.session_id: str | None = None        # None: no session is open
-        self.attributes: dict[str, Any] = {}
-
-    @property
-    def in_session(self) -> bool:
-        """True while a session is open (the last response did not end it)."""
-        return self.session_id is not None
-
-    def send(self, match: Match) -> Turn:
-        """Send what the user said; a launch, or anything said outside a session, opens a new session."""
-        new = match.request_type == LAUNCH_REQUEST or not self.in_session
-        if new:
-            self.session_id, self.attributes = f"amzn1.echo-api.session.{uuid.uuid4()}", {}
-        return self._post(match.to_request(self.skill_id), new=new)
-
-    def answer_permission(self, request: PermissionRequest, status: str) -> Turn:
-        """Alexa's Connections.Response to the skill's AskFor; an approval grants the scopes from now on."""
-        if status == "ACCEPTED":
-            self.granted |= set(request.scopes)
-        elif status == "DENIED":
-            self.granted -= set(request.scopes)
-        return self._post(request.answer(status), new=False)
-
-    def end_session(self, reason: str = "EXCEEDED_MAX_REPROMPTS") -> Turn:
-        """Tell the skill the session is over (the user said nothing twice), as Alexa does."""
-        return self._post({"type": "SessionEndedRequest", "reason": reason}, new=False)
-
-    def _post(self, request: dict[str, Any], *, new: bool) -> Turn:
-        response = self.client.post("/", json=self._envelope(request, new=new))
-        body = response.get_json(silent=True) or {}
-        if response.status_code != 200 or "response" not in body:
-            self.session_id, self.attributes = None, {}
-            return Turn(response.status_code, ends_session=True, error=response.get_data(as_text=True).strip())
-        answer = body["response"]
-        turn = Turn(
-            status=200,
-            ssml=(answer.get("outputSpeech") or {}).get("ssml", ""),
-            reprompt=((answer.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml", ""),
-            ends_session=answer.get("shouldEndSession") is True or request["type"] == "SessionEndedRequest",
-            response=answer,
-        )
-        if turn.ends_session:
-            self.session_id, self.attributes = None, {}
-        else:
-            self.attributes = body.get("sessionAttributes") or {}
-        return turn
-
-    def _envelope(self, request: dict[str, Any], *, new: bool) -> dict[str, Any]:
-        # Without the local API stand-in the request has no device and no apiEndpoint: then the skill
-        # asks no Settings API for a time zone (days are UTC) and cannot reach the Reminders API.
-        stamped = {**request, "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}", "locale": self.locale,
-                   "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        application: dict[str, Any] = {"applicationId": self.skill_id}
-        user: dict[str, Any] = {"userId": self.user_id}
-        if self.granted:
-            user["permissions"] = {"consentToken": f"console-consent-{self.user_id}",
-                                   "scopes": {scope: {"status": "GRANTED"} for scope in sorted(self.granted)}}
-        system: dict[str, Any] = {"application": application, "user": user}
-        if self.apis or self.screen:
-            system["device"] = {"deviceId": CONSOLE_DEVICE_ID,
-                                "supportedInterfaces": APL_INTERFACES if self.screen else {}}
-        if self.apis:
-            system["apiEndpoint"], system["apiAccessToken"] = self.apis.url, self.apis.token
-        return {
-            "version": "1.0",
-            "session": {"new": new, "sessionId": self.session_id or "amzn1.echo-api.session.ENDED",
-                        "application": application, "attributes": self.attributes, "user": user},
-            "context": {"System": system},
-            "request": stamped,
-        }
 
 
 class Console:
