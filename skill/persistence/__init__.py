@@ -4,7 +4,7 @@ Each user key (see keys.py) owns one row: a JSON document, an integer version an
 ``get_attributes`` returns the document with the row version under ``VERSION_KEY``; ``save_attributes``
 writes only if the row still has that version, so two requests racing on one user cannot silently
 overwrite each other (the SDK's own adapters lose updates). Backends live in sqlite.py and postgres.py
-and supply only connections, SQL spelling and migration steps. The contract is protocol.ProgressStore.
+and supply only connections, SQL spelling (sql.py) and migration steps (schema.py). The contract is protocol.ProgressStore.
 
 Imports nothing else of the skill.
 """
@@ -16,15 +16,9 @@ from ask_sdk_core.exceptions import PersistenceException
 
 from skill.persistence.keys import KeyFunction, user_key
 from skill.persistence.protocol import ProgressStore
-from skill.persistence.store import (
-    DEFAULT_TABLE,
-    META_TABLE,
-    SCHEMA_VERSION,
-    VERSION_KEY,
-    SqlStore,
-    StaleWriteError,
-    _redact,
-)
+from skill.persistence.schema import META_TABLE, SCHEMA_VERSION
+from skill.persistence.sql import redact_url
+from skill.persistence.store import DEFAULT_TABLE, VERSION_KEY, SqlStore, StaleWriteError
 
 __all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "ProgressStore", "SqlStore",
            "StaleWriteError", "make_store", "user_key"]
@@ -56,5 +50,5 @@ def make_store(database_url: str, *, table: str = DEFAULT_TABLE, key_fn: KeyFunc
 
         return PostgresStore(database_url, table=table, key_fn=key_fn, **options)
     raise ValueError(
-        f"unsupported DATABASE_URL {_redact(database_url)!r}: expected sqlite:///path/to/file.sqlite "
+        f"unsupported DATABASE_URL {redact_url(database_url)!r}: expected sqlite:///path/to/file.sqlite "
         "or postgresql://user:password@host:5432/dbname")

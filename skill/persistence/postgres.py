@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.persistence.keys import KeyFunction, user_key
-from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore, _redact
+from skill.persistence.sql import Cursor, Dialect, redact_url
+from skill.persistence.store import DEFAULT_TABLE, SqlStore
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -58,7 +59,7 @@ class PostgresStore(SqlStore):
         except psycopg.Error as err:
             # libpq quotes the whole URL, password included, so show only the redacted one.
             reason = str(err).split(" in URI:")[0].split(" in connection info string")[0]
-            raise ValueError(f"cannot parse DATABASE_URL {_redact(url)!r}: {reason}") from None
+            raise ValueError(f"cannot parse DATABASE_URL {redact_url(url)!r}: {reason}") from None
         defaults: dict[str, Any] = {"connect_timeout": connect_timeout, "application_name": application_name,
                                     "options": "-c lock_timeout=5000"}
         self.storage_errors = (psycopg.Error,)   # includes the pool's PoolTimeout and PoolClosed
@@ -80,7 +81,7 @@ class PostgresStore(SqlStore):
         self._pool.open(wait=False)
 
     def __repr__(self) -> str:
-        return f"PostgresStore({_redact(self._url)!r}, table={self.table!r})"
+        return f"PostgresStore({redact_url(self._url)!r}, table={self.table!r})"
 
     @contextmanager
     def _transaction(self, *, write: bool, commit: bool = True,

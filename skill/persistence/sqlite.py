@@ -13,7 +13,8 @@ from pathlib import Path
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.persistence.keys import KeyFunction, user_key
-from skill.persistence.store import DEFAULT_TABLE, Cursor, Dialect, SqlStore
+from skill.persistence.sql import Cursor, Dialect
+from skill.persistence.store import DEFAULT_TABLE, SqlStore
 
 # Bumped in a forked child: a connection opened before fork() must not be used after it. Checking
 # this counter instead of os.getpid() saves a system call on every storage operation.

@@ -1,6 +1,7 @@
-"""The shared SQL store: the ASK SDK adapter contract, compare-and-set, schema versions.
+"""The shared SQL store: the ASK SDK adapter contract, compare-and-set, created and upgraded on first use.
 
-Backends (sqlite.py, postgres.py) supply only connections, SQL spelling and migration steps.
+Backends (sqlite.py, postgres.py) supply only connections, SQL spelling (sql.Dialect) and migration
+steps (run by schema.migrate).
 """
 
 from __future__ import annotations
@@ -12,24 +13,22 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
 from skill.persistence.keys import KeyFunction, user_key
+from skill.persistence.schema import migrate
+from skill.persistence.sql import Cursor, Dialect
 
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "_version"            # reserved attribute carrying the row version between get and save
 DEFAULT_TABLE = "user_progress"
-SCHEMA_VERSION = 2                  # v1: key, attributes, version; v2 adds updated_at
-META_TABLE = "footcoach_schema"     # one row per store table: which schema version it is at
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")   # table names are spliced into SQL, so allow only these
 _BACKOFF_BASE, _BACKOFF_CAP = 0.002, 0.1             # seconds; full jitter keeps racing writers apart
 
@@ -38,26 +37,6 @@ T = TypeVar("T")
 
 class StaleWriteError(PersistenceException):
     """The row changed, appeared or vanished since it was read; re-read and apply the change again."""
-
-
-class Cursor(Protocol):
-    """The part of a DB-API cursor the store uses (sqlite3 and psycopg both fit)."""
-
-    rowcount: int
-
-    def execute(self, query: str, params: Sequence[Any] = ..., /) -> Any: ...
-
-    def fetchone(self) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How one backend spells parameters, JSON in and out, and a row lock in SQL."""
-
-    param: str
-    json_in: str
-    json_out: str
-    lock_row: str     # appended to the SELECT that update_attributes reads with
 
 
 class SqlStore(AbstractPersistenceAdapter, ABC):
@@ -266,34 +245,9 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
 
     def _migrate(self, cur: Cursor) -> None:
         """Bring this table to SCHEMA_VERSION inside the caller's write transaction."""
-        p = self.dialect.param
         self._lock_schema(cur)
-        if not self._table_exists(cur, META_TABLE):   # checked first: no CREATE right needed once it exists
-            cur.execute(f"CREATE TABLE {META_TABLE} (table_name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-        cur.execute(f"SELECT version FROM {META_TABLE} WHERE table_name = {p}", (self.table,))
-        row = cur.fetchone()
-        # A table without a meta row predates schema versioning, which arrived with v2.
-        found = int(row[0]) if row else (1 if self._table_exists(cur, self.table) else 0)
-        if found > SCHEMA_VERSION:
-            raise PersistenceException(
-                f"table {self.table!r} is at schema v{found}, newer than this code (v{SCHEMA_VERSION})")
-        if row and found == SCHEMA_VERSION:
-            return
-        if found == 0:
-            lines = Path(__file__).with_name(self.schema_file).read_text(encoding="utf-8").splitlines()
-            # Drop comment lines first: a ';' in a comment must not split a statement.
-            sql = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
-            steps = tuple(s for s in sql.split(";") if s.strip())
-        else:
-            steps = tuple(s for v in range(found + 1, SCHEMA_VERSION + 1) for s in self.migrations[v])
-        for statement in steps:
-            cur.execute(statement.format(table=self.table))
-        cur.execute(f"INSERT INTO {META_TABLE} (table_name, version) VALUES ({p}, {p}) "
-                    "ON CONFLICT (table_name) DO UPDATE SET version = excluded.version",
-                    (self.table, SCHEMA_VERSION))
-        if found:
-            log.info("upgraded %r from schema v%d to v%d", self.table, found, SCHEMA_VERSION)
-
+        migrate(cur, table=self.table, param=self.dialect.param, schema_file=self.schema_file,
+                migrations=self.migrations, table_exists=self._table_exists)
 
 def _encode(attributes: Mapping[str, Any]) -> str:
     """Serialise attributes (without VERSION_KEY) as JSON text."""
@@ -303,7 +257,3 @@ def _encode(attributes: Mapping[str, Any]) -> str:
                           ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise PersistenceException(f"attributes are not JSON-serialisable: {err}") from err
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
