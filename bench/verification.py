@@ -33,11 +33,8 @@ def run(ca: BenchAuthority, *, iterations: int, cold_iterations: int) -> dict[st
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
-    from skill.webservice.verifier import (
-        ApplicationIdVerifier,
-        TimestampVerifier,
-        canonical_cert_url,
-    )
+    from skill.webservice.cert_chain_url import canonical_cert_url
+    from skill.webservice.verifier import ApplicationIdVerifier, TimestampVerifier
 
     body = fixtures.encode(fixtures.start_exercise("toe_press", "toe presses"))
     headers, text = ca.sign(body), body.decode("utf-8")

@@ -20,7 +20,7 @@ LAYERS = ("console", "app", "webservice", "alexa", "conversation", "progress", "
           "content", "speech")
 MAX_LINES = 300
 # Files still being split (each entry must go; the test fails when a listed file is already short).
-SPLIT_PENDING = {"webservice/verifier.py"}
+SPLIT_PENDING: set[str] = set()
 
 
 def modules() -> list[Path]:

@@ -22,13 +22,11 @@ from cryptography import x509
 from signing import CHAIN_URL, NOW, CertificateAuthority, ChainServer, Leaf, new_key
 
 from skill.webservice.sdk_support import VerificationException
+from skill.webservice.cert_chain_url import MAX_CHAIN_BYTES, canonical_cert_url, download_chain
 from skill.webservice.verifier import (
-    MAX_CHAIN_BYTES,
     ApplicationIdVerifier,
     SignatureVerifier,
     TimestampVerifier,
-    canonical_cert_url,
-    download_chain,
     load_certifi_roots,
 )
 

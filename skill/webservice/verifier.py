@@ -1,5 +1,8 @@
 """Verify that a request really comes from Alexa: signature, timestamp and skill id.
 
+Where the signing chain comes from (the certificate URL's rules, the capped download) is in
+cert_chain_url.py; here it is validated against trusted roots and cached per URL.
+
 Each verifier implements the ASK SDK's ``AbstractVerifier`` and raises ``VerificationException``
 (with a reason for the log, never for the caller) on every failure, so the webhook answers 400.
 """
@@ -7,11 +10,7 @@ Each verifier implements the ASK SDK's ``AbstractVerifier`` and raises ``Verific
 from __future__ import annotations
 
 import base64
-import functools
-import posixpath
-import ssl
 import threading
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from datetime import datetime, timezone
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import certifi
 from cryptography import x509
@@ -35,19 +33,14 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from skill.webservice.cert_chain_url import CERT_URL_HEADER, cached_canonical_cert_url, download_chain
 from skill.webservice.sdk_support import AbstractVerifier, VerificationException
 
-CERT_URL_HEADER = "SignatureCertChainUrl"
 # The header name follows the hash: Amazon sends SHA-256 in "Signature-256"; the legacy SHA-1
 # "Signature" header exists only so tests can check real pre-2022 signed requests.
 SIGNATURE_HEADERS = {"sha256": "Signature-256", "sha1": "Signature"}
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}
 ALEXA_SAN = "echo-api.amazon.com"
-CERT_URL_HOST = "s3.amazonaws.com"
-CERT_URL_PORT = 443
-CERT_URL_PATH_PREFIX = "/echo.api/"
-DOWNLOAD_TIMEOUT_SECONDS = 3.0
-MAX_CHAIN_BYTES = 64 * 1024  # a real Amazon chain is about 7 KiB
 MAX_CACHED_CHAINS = 32  # Amazon rotates its certificate about once a year
 MAX_TIMESTAMP_TOLERANCE_SECONDS = 150  # Amazon's limit for ordinary requests
 
@@ -75,60 +68,6 @@ def load_certifi_roots() -> list[x509.Certificate]:
             except ValueError:
                 continue
     return roots
-
-
-def canonical_cert_url(url: str) -> str:
-    """Check a SignatureCertChainUrl against Amazon's rules and return it in canonical form.
-
-    Raises:
-        VerificationException: the URL is not an https URL under s3.amazonaws.com/echo.api/.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as err:
-        raise VerificationException(f"malformed certificate URL {url!r}") from err
-    if parts.scheme.lower() != "https":
-        raise VerificationException(f"certificate URL is not https: {url!r}")
-    if (parts.hostname or "").lower() != CERT_URL_HOST:
-        raise VerificationException(f"certificate URL has the wrong host: {url!r}")
-    if port is not None and port != CERT_URL_PORT:
-        raise VerificationException(f"certificate URL has the wrong port: {url!r}")
-    path = posixpath.normpath(parts.path) if parts.path else ""
-    if not path.startswith(CERT_URL_PATH_PREFIX):
-        raise VerificationException(f"certificate URL path is not under /echo.api/: {url!r}")
-    # Fetch and cache exactly what was checked: no user info, query or fragment, so spelling
-    # variants of one file share one cache entry.
-    return f"https://{CERT_URL_HOST}{path}"
-
-
-# Alexa sends the same few URLs all day: check and canonicalise each spelling once. Refusals
-# raise, and lru_cache keeps no exceptions, so only URLs that passed are remembered (bounded).
-_canonical_cert_url = functools.lru_cache(maxsize=256)(canonical_cert_url)
-
-
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """Turn any redirect into an HTTPError: the chain must come from the URL that was checked."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def download_chain(
-    url: str, *, timeout: float = DOWNLOAD_TIMEOUT_SECONDS, max_bytes: int = MAX_CHAIN_BYTES
-) -> bytes:
-    """Download a PEM chain with a short timeout and a size cap.
-
-    Raises:
-        OSError, HTTPException or ValueError: the download failed or was too large.
-    """
-    https = urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=certifi.where()))
-    opener = urllib.request.build_opener(_RefuseRedirects, https)
-    with opener.open(url, timeout=timeout) as response:
-        data: bytes = response.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"certificate chain at {url!r} is larger than {max_bytes} bytes")
-    return data
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str | None:
@@ -186,7 +125,7 @@ class SignatureVerifier(AbstractVerifier):
         url = _header(headers, CERT_URL_HEADER)
         if not url:
             raise VerificationException(f"missing or empty {CERT_URL_HEADER} header")
-        leaf = self._trusted_leaf(_canonical_cert_url(url))
+        leaf = self._trusted_leaf(cached_canonical_cert_url(url))
         try:
             # The body arrived as UTF-8 and was decoded strictly, so this gives back the exact
             # bytes Amazon signed; re-serialising the JSON would not.
