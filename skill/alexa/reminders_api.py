@@ -9,7 +9,7 @@ exactly that one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ask_sdk_core.exceptions import (
@@ -19,7 +19,7 @@ from ask_sdk_core.exceptions import (
 )
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import RequestEnvelope
-from ask_sdk_model.services import ServiceException
+from ask_sdk_model.services import ApiResponse, ServiceClientResponse, ServiceException
 from ask_sdk_model.services.reminder_management import (
     AlertInfo,
     PushNotification,
@@ -57,10 +57,15 @@ class ReminderClient(ReminderManagementServiceClient):
     (``alert_info_spoken_info``), so its own get_reminders() fails on every reminder with spoken text.
     """
 
-    def invoke(self, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("response_type") == _LIST_TYPE:
-            kwargs["response_type"] = "object"
-        return super().invoke(**kwargs)
+    def invoke(self, method: str, endpoint: str, path: str, query_params: list[tuple[str, str]],
+               header_params: list[tuple[str, str]], path_params: dict[str, str],
+               response_definitions: list[ServiceClientResponse], body: Any, response_type: Any) -> ApiResponse | None:
+        if response_type == _LIST_TYPE:
+            response_type = "object"
+        # The SDK's per-argument type comments give self the type str, so mypy cannot bind super().invoke.
+        sdk_invoke: Callable[..., ApiResponse | None] = getattr(super(), "invoke")
+        return sdk_invoke(method, endpoint, path, query_params, header_params, path_params,
+                          response_definitions, body, response_type)
 
 
 def reminders_client(handler_input: HandlerInput) -> ReminderClient | None:
@@ -124,7 +129,7 @@ def remember_alert_token(store: ProgressStore, envelope: RequestEnvelope, token:
         return stored
 
     try:
-        store.update_attributes(envelope, change)  # type: ignore[attr-defined]
+        store.update_attributes(envelope, change)
     except PersistenceException:
         log.warning("reminder token could not be saved", exc_info=True)
 

@@ -31,8 +31,11 @@ INTENT_HANDLERS = (
 def build_skill(*, skill_id: str | None, store: ProgressStore,
                 dialogues: Mapping[str, Dialogue]) -> CustomSkill:
     """Register handlers in priority order, plus the exception handlers (catch-all last)."""
-    builder = CustomSkillBuilder(persistence_adapter=store, api_client=TimedApiClient())
-    builder.skill_id = skill_id  # the SDK checks the application id only when it is set here
+    # No persistence_adapter: each turn reads and saves progress through the store it is given
+    # (alexa/turn.py), never through the SDK's attributes manager.
+    builder = CustomSkillBuilder(api_client=TimedApiClient())
+    # The SDK checks the application id only when it is set here (its attribute is typed as None).
+    setattr(builder, "skill_id", skill_id)
     prompts = dialogues[BASE_LOCALE].prompts
     for handler in INTENT_HANDLERS:
         builder.add_request_handler(handler(dialogues, store))

@@ -168,7 +168,8 @@ class FastSerializer(DefaultSerializer):
     def _model_decoder(self, model_class: Any) -> Decoder:
         """The parent's __deserialize_model, decided once per class."""
         if issubclass(model_class, Enum):
-            return model_class  # calling an Enum class looks its member up by value
+            by_value: Decoder = model_class  # calling an Enum class looks its member up by value
+            return by_value
         if not hasattr(model_class, "deserialized_types"):
             return unchanged
         if hasattr(model_class, "get_real_child_model"):

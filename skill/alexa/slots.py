@@ -19,7 +19,7 @@ def slot_exercise(handler_input: HandlerInput, catalog: Catalog,
         if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and authority.values:
             resolved = authority.values[0].value
             try:
-                return catalog.get(resolved.id if resolved else ""), slot.value
+                return catalog.get((resolved.id if resolved else None) or ""), slot.value
             except KeyError:
                 break
     return catalog.find(slot.value), slot.value

@@ -10,14 +10,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.interfaces.alexa.presentation.apl import (
+    Command,
     ExecuteCommandsDirective,
     RenderDocumentDirective,
 )
@@ -25,6 +26,7 @@ from ask_sdk_model.interfaces.alexa.presentation.apl import (
 from skill.alexa.apis import device_timezone
 from skill.alexa.apl import TOKEN as SCREEN_TOKEN
 from skill.alexa.apl import counter_commands, render_document, supports_apl
+from skill.alexa.request_parts import MissingIntentError
 from skill.content.catalog import BASE_LOCALE, Catalog
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
@@ -53,7 +55,11 @@ class DialogueHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         # What is_intent_name checks, once for all names: every request asks each handler in turn.
         request = handler_input.request_envelope.request
-        return getattr(request, "object_type", None) == "IntentRequest" and request.intent.name in self.intent_names
+        if not isinstance(request, IntentRequest):
+            return False
+        if request.intent is None:
+            raise MissingIntentError("IntentRequest without an intent")
+        return request.intent.name in self.intent_names
 
     def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         """Decide the reply; subclasses call one Dialogue method."""
@@ -90,7 +96,7 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
     once a day (a Settings API call; see refresh_timezone).
     """
     envelope = handler_input.request_envelope
-    now = request_time(envelope.request.timestamp)
+    now = request_time(getattr(envelope.request, "timestamp", None))
     loaded = progress = UserProgress.from_dict(stored, catalog)
     session = envelope.session
     # A new session starts from stored progress only: attributes sent with it are not ours.
@@ -189,8 +195,8 @@ def build_response(handler_input: HandlerInput, ctx: Context, reply: Reply, spee
                                                       datasources=document["datasources"]))
         if reply.screen.cues:  # a set-up turn has nothing to count
             # The commands stay plain dicts: the SDK's serializer passes dicts through as they are.
-            builder.add_directive(ExecuteCommandsDirective(commands=counter_commands(reply.screen.cues),
-                                                           token=SCREEN_TOKEN))
+            commands = cast("list[Command]", counter_commands(reply.screen.cues))
+            builder.add_directive(ExecuteCommandsDirective(commands=commands, token=SCREEN_TOKEN))
     if reply.reprompt:
         builder.ask(Speech(reply.speech.rate_percent).say(reply.reprompt).to_ssml())
     return builder.set_should_end_session(reply.ends_session).response

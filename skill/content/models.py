@@ -38,7 +38,7 @@ def build_model(locale: str, *, locales_dir: Path = LOCALES_DIR, catalog: Catalo
         ContentError: the base or the locale's differences are malformed; the message names the file and field.
     """
     base_file = locales_dir / BASE_LOCALE / "model.json"
-    model = _read(base_file)
+    model: dict[str, Any] = _read(base_file)
     language = model.get("interactionModel", {}).get("languageModel")
     if not isinstance(language, dict) or not isinstance(language.get("intents"), list):
         raise ContentError(f"{_name(base_file)}: needs interactionModel.languageModel with intents")

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 class Cursor(Protocol):
     """The part of a DB-API cursor the store uses (sqlite3 and psycopg both fit)."""
 
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def execute(self, query: str, params: Sequence[Any] = ..., /) -> Any: ...
 

@@ -104,9 +104,9 @@ class Speech:
         if not MIN_RATE_PERCENT <= rate_percent <= MAX_RATE_PERCENT:
             raise ValueError(f"speaking rate {rate_percent}% is outside {MIN_RATE_PERCENT}..{MAX_RATE_PERCENT}%")
         self.rate_percent = rate_percent
-        self.events: list[Event] = []
+        self.events: list[Event] | tuple[Event, ...] = []  # a tuple once frozen
         # Running totals over events[:_counted] of the list object _tallied.
-        self._tallied: list[Event] = self.events
+        self._tallied: list[Event] | tuple[Event, ...] = self.events
         self._counted = 0
         self._markup_chars = 0
         self._words = 0
@@ -127,14 +127,15 @@ class Speech:
         """
         self._tally()
         self._rendered = self.to_ssml()
-        self.events = tuple(self.events)  # type: ignore[assignment]
+        self.events = tuple(self.events)
         self._tallied = self.events
         return self
 
     def _writable(self) -> list[Event]:
-        if self._rendered is not None:
+        events = self.events
+        if self._rendered is not None or not isinstance(events, list):  # freeze() also made it a tuple
             raise RuntimeError("this Speech is frozen (shared); extend a new Speech with it instead")
-        return self.events
+        return events
 
     def _tally(self) -> Speech:
         """Bring the running totals up to date with the events added since the last call."""

@@ -65,10 +65,8 @@ def _install_certvalidator_stub(reason: BaseException) -> None:
         del sys.modules[name]
     package = types.ModuleType("certvalidator", "Stand-in: the real certvalidator cannot load.")
     errors = types.ModuleType("certvalidator.errors", "Stand-in for certvalidator.errors.")
-    errors.ValidationError = _ValidationError  # type: ignore[attr-defined]
-    errors.PathError = _PathError  # type: ignore[attr-defined]
-    package.CertificateValidator = _UnavailableCertificateValidator  # type: ignore[attr-defined]
-    package.errors = errors  # type: ignore[attr-defined]
+    vars(errors).update(ValidationError=_ValidationError, PathError=_PathError)
+    vars(package).update(CertificateValidator=_UnavailableCertificateValidator, errors=errors)
     package.__path__ = []  # a package, so "from certvalidator.errors import ..." resolves
     setattr(package, STUB_MARKER, repr(reason))
     sys.modules["certvalidator"] = package

@@ -13,7 +13,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
@@ -95,7 +95,9 @@ def make_webhook(
         try:
             # The SDK returns the response envelope as JSON-ready data, not as text. NaN and
             # Infinity are not JSON: Alexa would fail to read a response carrying them.
-            body = json.dumps(handler.verify_request_and_dispatch(request.headers, text), allow_nan=False)
+            # The SDK types headers as a dict; it only hands them to our verifiers, which read any Mapping.
+            headers = cast("dict[str, Any]", request.headers)
+            body = json.dumps(handler.verify_request_and_dispatch(headers, text), allow_nan=False)
         except VerificationException as err:
             logger.warning("Refused an unverified request: %s", err)
             return Outcome.REFUSED, _error(400, "bad request")

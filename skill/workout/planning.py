@@ -140,7 +140,8 @@ def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, positi
             speech.say(work.cue + ".")
         # The number marks the start of each movement; the pause is the movement itself.
         cues.show(speech, str(rep), where or work.cue)
-        speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)  # type: ignore[operator]
+        assert exercise.rep_seconds is not None, "the catalog requires rep_seconds for a reps exercise"
+        speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)
         return
     label = (f"Set {position.set} of {exercise.sets}" if work.kind == "timed" and exercise.sets > 1
              else f"Rep {rep} of {exercise.reps}")

@@ -10,6 +10,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 
 from skill.alexa.handlers.reminders import ReminderHandler
+from skill.alexa.request_parts import intent_name
 from skill.alexa.slots import slot_exercise
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
@@ -29,7 +30,7 @@ class ActionHandler(ReminderHandler):
 
     def action_of(self, handler_input: HandlerInput) -> Action:
         """The Action this request is."""
-        return self.actions[handler_input.request_envelope.request.intent.name]
+        return self.actions[intent_name(handler_input) or ""]
 
     def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
         action = self.action_of(handler_input)

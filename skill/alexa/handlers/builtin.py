@@ -21,5 +21,5 @@ class UnservedRequestHandler(AbstractRequestHandler):
         return True
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        log.info("no handler for request type %s", handler_input.request_envelope.request.object_type)
+        log.info("no handler for request type %s", getattr(handler_input.request_envelope.request, "object_type", None))
         return handler_input.response_builder.response

@@ -33,6 +33,7 @@ from skill.alexa.reminders_api import (
     replace_previous,
     stored_alert_token,
 )
+from skill.alexa.request_parts import connections_response, session_attributes
 from skill.alexa.turn import DialogueHandler
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.reminders import (
@@ -73,7 +74,7 @@ def with_extras(reply: Reply, **extras: Any) -> ReminderReply:
 def add_extras(handler_input: HandlerInput, response: Response, reply: ReminderReply) -> Response:
     """Add a ReminderReply's extras to the rendered response."""
     if reply.offered and handler_input.request_envelope.session is not None:
-        handler_input.attributes_manager.session_attributes[OFFER_KEY] = encode_times(reply.offered)
+        session_attributes(handler_input)[OFFER_KEY] = encode_times(reply.offered)
     if reply.card:
         response.card = AskForPermissionsConsentCard(permissions=[PERMISSION_SCOPE])
     if reply.consent_token is not None:
@@ -107,7 +108,7 @@ class ReminderHandler(DialogueHandler):
 
         The times offered are kept in the session, so the yes creates exactly those.
         """
-        times = decode_times(handler_input.attributes_manager.session_attributes.get(OFFER_KEY))
+        times = decode_times(session_attributes(handler_input).get(OFFER_KEY))
         if reply.effect == "create_reminders" and times is not None:
             if not has_reminders_permission(handler_input):
                 return self.ask_permission(dialogue, ctx, times)
@@ -185,7 +186,7 @@ class RemindersConnectionsResponseHandler(ReminderHandler):
         return getattr(request, "name", None) == "AskFor" and is_consent_token(getattr(request, "token", None))
 
     def respond(self, dialogue: Dialogue, ctx: Context, handler_input: HandlerInput) -> Reply:
-        request = handler_input.request_envelope.request
+        request = connections_response(handler_input)
         code = getattr(getattr(request, "status", None), "code", None)
         status = consent_status(request.payload) if code in (None, "200") else ConsentStatus.UNKNOWN
         if status is ConsentStatus.ACCEPTED:
