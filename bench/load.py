@@ -302,9 +302,11 @@ class Run:
 
     def __init__(self, config: LoadConfig, port: int, reader: Any, rq: ModuleType, run_id: str) -> None:
         from skill.content.catalog import load_catalog
+        from skill.content.prompts import Prompts
 
         self.config, self.port, self.reader, self.rq, self.run_id = config, port, reader, rq, run_id
         self.catalog = load_catalog()
+        self.prompts = Prompts.load()
         prompts = json.loads((ROOT / "skill" / "content" / "locales" / "en-US" / "prompts.json").read_text())
         # The wording is read from the prompts file, so rewording a prompt does not break the checks.
         self.welcomes = prompts["welcome_back_resume"]
@@ -399,7 +401,7 @@ class Run:
         """Whether a welcome names exactly this place."""
         from skill.workout.routine import Position, describe_place
 
-        described = describe_place(self.catalog, Position(**place))
+        described = describe_place(self.catalog, Position(**place), self.prompts)
         return any(" ".join(v.format(place=described).split()) in text for v in self.welcomes)
 
 

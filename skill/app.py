@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from skill.alexa.routing import build_skill
-from skill.content.catalog import SUPPORTED_LOCALES, load_catalog
+from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES, load_catalog
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
 from skill.persistence import make_store
@@ -64,7 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])
     skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, dialogues=dialogues)
     app.register_blueprint(make_webhook(skill, verifiers=_verifiers(app.config),
-                                        max_body_bytes=app.config["MAX_BODY_BYTES"]))
+                                        max_body_bytes=app.config["MAX_BODY_BYTES"],
+                                        apology=dialogues[BASE_LOCALE].prompts.pick("webhook_apology")))
     app.extensions["foot_coach_store"] = store
 
     @app.cli.command("init-db")

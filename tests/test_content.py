@@ -31,11 +31,13 @@ from skill.content.catalog import (
     load_catalog,
     normalise,
 )
-from skill.content.prompts import Prompts
+from skill.content.prompts import Prompts, load_words
 from skill.speech.ssml import MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
-from skill.speech.words import number_word, times_word
 from skill.workout.planning import plan_turn
 from skill.workout.routine import Mode, Position
+
+EN_US = load_words()
+number_word, times_word = EN_US.number, EN_US.times
 
 EXERCISES_JSON = CONTENT_DIR / "exercises.json"
 PROMPTS_JSON = LOCALES_DIR / "en-US" / "prompts.json"

@@ -11,8 +11,10 @@ from flask.testing import FlaskClient
 
 from skill.app import create_app
 from skill.content.catalog import load_catalog
+from skill.content.prompts import load_words
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS
-from skill.speech.words import number_word
+
+number_word = load_words().number
 
 CATALOG = load_catalog()
 

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from person import MATCHER, Person
 
 from skill.content.catalog import load_catalog
+from skill.content.prompts import Prompts
 from skill.speech.ssml import MAX_SSML_CHARS
 from skill.workout.pause_estimate import CUT_LATENCY_SECONDS, WORD_TIME_SLACK
 from skill.workout.routine import Position, describe_place
 
 CATALOG = load_catalog()
+PROMPTS = Prompts.load()
 WORDS = ["open foot coach", "start the routine", "start toe presses", "start ankle circles", "start pencil pickups",
          "yes", "no", "ready", "skip", "next", "start over", "repeat", "help", "pause", "resume", "stop", "cancel",
          "slower", "faster", "normal speed", "how do I do pencil pickups", "what's next", "how am I doing",
@@ -36,7 +38,7 @@ def stored(app: Flask, person: Person) -> dict[str, Any]:
 def place_words(place: dict[str, Any] | None) -> str | None:
     if not place:
         return None
-    return describe_place(CATALOG, Position(place["exercise_id"], place["set"], place["side"], place["rep"]))
+    return describe_place(CATALOG, Position(place["exercise_id"], place["set"], place["side"], place["rep"]), PROMPTS)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
-from skill.speech.words import number_word
 from skill.workout.pause_estimate import (
     CUT_LATENCY_SECONDS,
     FINISHED_SLACK,
@@ -104,7 +103,7 @@ def test_pausing_mid_set_resumes_at_the_rep_that_was_playing(alexa: Alexa) -> No
     match = re.search(r"Paused at toe presses, rep (\w+)\.", paused.text)
     assert match, paused.text
     rep_word = match.group(1)
-    reps = {number_word(n): n for n in range(1, 11)}
+    reps = {PROMPTS.words.number(n): n for n in range(1, 11)}
     assert 2 <= reps[rep_word] <= 8  # 45 s into a ~90 s set of ten, minus the latency margin
     resumed = alexa.say("AMAZON.ResumeIntent")
     assert resumed.text.startswith(f"Picking up at toe presses, rep {rep_word}. Rep {rep_word}. Grip the floor")

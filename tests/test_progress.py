@@ -15,7 +15,9 @@ from conftest import Alexa
 from flask.testing import FlaskClient
 
 from skill.content.catalog import load_catalog
-from skill.speech.words import number_word
+from skill.content.prompts import load_words
+
+number_word = load_words().number
 
 CATALOG = load_catalog()
 GOAL = CATALOG.times_per_day

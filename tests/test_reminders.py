@@ -30,7 +30,6 @@ from skill.conversation.reminders import (
     MEAL_TIMES,
     OFFER_KEY,
     PERMISSION_SCOPE,
-    REMINDER_TEXT,
     STORE_KEY,
     TOKEN_PREFIX,
     ClockTime,
@@ -48,9 +47,9 @@ from skill.conversation.reminders import (
 )
 from skill.conversation.table import Action, cancels, outcome
 from skill.progress.state import Question, SessionState
-from skill.speech.words import spoken_list
 
 CATALOG = load_catalog()
+PROMPTS = Prompts.load()
 REMINDERS = "/v1/alerts/reminders"
 TIME_ZONE_PATH = f"/v2/devices/{rq.DEVICE_ID}/settings/System.timeZone"
 NOON_UTC = datetime(2026, 11, 21, 11, 0, tzinfo=timezone.utc)   # 12:00 in Berlin
@@ -77,7 +76,7 @@ ASK_FOR_PAYLOAD = {"@type": "AskForPermissionsConsentRequest", "@version": "2",
 def test_clock_times_are_read_said_and_turned_into_daily_rules(value: str, spoken: str, rule: str) -> None:
     """AMAZON.TIME's "HH:MM" becomes what people say and an RFC 5545 daily rule."""
     time = ClockTime.parse(value)
-    assert (time.spoken(), time.rule(), time.wire()) == (spoken, rule, value)
+    assert (time.spoken(PROMPTS.words), time.rule(), time.wire()) == (spoken, rule, value)
 
 
 @pytest.mark.parametrize("value", ["EV", "MO", "NI", "24:00", "12:60", "7", "", "seven", "07:00 pm", "1:2:3"])
@@ -136,7 +135,7 @@ def test_local_time_and_spoken_lists() -> None:
     """The request moment in the user's zone, without offset; lists read naturally."""
     assert local_now(NOON_UTC.timestamp(), "Europe/Berlin") == datetime(2026, 11, 21, 12, 0)
     assert local_now(NOON_UTC.timestamp() + 0.7, "UTC") == datetime(2026, 11, 21, 11, 0)
-    assert [spoken_list(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == ["", "a", "a and b", "a, b, and c"]
+    assert [PROMPTS.words.join(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == ["", "a", "a and b", "a, b, and c"]
 
 
 # -- which handler answers ----------------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def expected_body(rules: list[str], zone: str = "Europe/Berlin", at: str = "2026
         "requestTime": at,
         "trigger": {"type": "SCHEDULED_ABSOLUTE", "timeZoneId": zone,
                     "recurrence": {"startDateTime": at, "recurrenceRules": rules}},
-        "alertInfo": {"spokenInfo": {"content": [{"locale": "en-US", "text": REMINDER_TEXT}]}},
+        "alertInfo": {"spokenInfo": {"content": [{"locale": "en-US", "text": PROMPTS.pick("reminder_text")}]}},
         "pushNotification": {"status": "ENABLED"},
     }
 
@@ -513,7 +512,7 @@ def test_cancel_without_a_stored_token_lists_and_deletes_ours(client: FlaskClien
     """Unknown (or stale) token: GET the skill's reminders and delete each one."""
     api.answers[("GET", REMINDERS)] = (200, {"totalCount": "2", "alerts": [
         {"alertToken": "old-1", "status": "ON", "alertInfo": {"spokenInfo": {"content": [
-            {"locale": "en-US", "text": REMINDER_TEXT}]}}},
+            {"locale": "en-US", "text": PROMPTS.pick("reminder_text")}]}}},
         {"alertToken": "old-2", "status": "ON"}]})
     for token in ("old-1", "old-2"):
         api.answers[("DELETE", f"{REMINDERS}/{token}")] = (200, {})

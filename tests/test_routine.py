@@ -20,7 +20,6 @@ from ssml_reading import break_ms, runs
 from skill.content.catalog import Catalog, Exercise, load_catalog
 from skill.content.prompts import Prompts
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS, MAX_TURN_SECONDS, Speech
-from skill.speech.words import number_word
 from skill.workout.pace import MAX_PACE, MIN_PACE, NORMAL_PACE
 from skill.workout.planning import Turn, estimate_exercise_seconds, plan_turn
 from skill.workout.routine import (
@@ -44,7 +43,7 @@ PROMPTS = Prompts.load(rng=random.Random(0))
 EXERCISES = CATALOG.exercises
 IDS = [e.id for e in EXERCISES]
 PACES = [NORMAL_PACE, MIN_PACE, MAX_PACE]
-NUMBERS = {number_word(n): n for n in range(1000)}
+NUMBERS = {PROMPTS.words.number(n): n for n in range(1000)}
 
 
 def by_kind(kind: str) -> list[Exercise]:
@@ -171,18 +170,18 @@ def test_describe_place_names_exercise_side_set_and_rep() -> None:
         if exercise.sides:
             expected.append(exercise.sides[-1])
         if exercise.sets > 1:
-            expected.append(f"set {number_word(exercise.sets)}")
-        assert describe_place(CATALOG, last) == ", ".join(expected)
-        assert describe_place(CATALOG, first_position(exercise)).startswith(exercise.name)
+            expected.append(f"set {PROMPTS.words.number(exercise.sets)}")
+        assert describe_place(CATALOG, last, PROMPTS) == ", ".join(expected)
+        assert describe_place(CATALOG, first_position(exercise), PROMPTS).startswith(exercise.name)
     sided = next(e for e in EXERCISES if e.sides and not e.directions and e.units_per_block > 1)
     mid = Position(sided.id, 1, sided.side_count - 1, 2)
-    assert describe_place(CATALOG, mid) == f"{sided.name}, {sided.sides[-1]}, rep {number_word(2)}"
+    assert describe_place(CATALOG, mid, PROMPTS) == f"{sided.name}, {sided.sides[-1]}, rep {PROMPTS.words.number(2)}"
     turning = next(e for e in EXERCISES if len(e.directions) > 1)
     second_way = Position(turning.id, 1, 0, turning.reps + 1)  # rep counts across directions
-    assert describe_place(CATALOG, second_way) == (
-        f"{turning.name}, {turning.sides[0]}, {turning.directions[1]}, rep {number_word(1)}")
+    assert describe_place(CATALOG, second_way, PROMPTS) == (
+        f"{turning.name}, {turning.sides[0]}, {turning.directions[1]}, rep {PROMPTS.words.number(1)}")
     multi_set = next(e for e in EXERCISES if e.sets > 1 and not e.sides)
-    assert describe_place(CATALOG, Position(multi_set.id, 2)) == f"{multi_set.name}, set {number_word(2)}"
+    assert describe_place(CATALOG, Position(multi_set.id, 2), PROMPTS) == f"{multi_set.name}, set {PROMPTS.words.number(2)}"
 
 
 # -- transitions ---------------------------------------------------------------------------------------------
@@ -486,7 +485,7 @@ def test_timed_work_and_rest_are_exactly_the_prescription(exercise_id: str, pace
     """Timed work lasts hold_seconds from the cue to "stop", each rest lasts rest_seconds, none after the last set."""
     exercise = CATALOG.get(exercise_id)
     cue, release = exercise.work.cue + ".", exercise.work.release
-    rest_sentence = PROMPTS.pick("rest", seconds=number_word(exercise.rest_seconds))
+    rest_sentence = PROMPTS.pick("rest", seconds=PROMPTS.words.number(exercise.rest_seconds))
     work, rests = [], []
     for turn in walk(exercise_id, pace):
         parts = runs(turn.speech.to_ssml())
@@ -530,7 +529,7 @@ def test_pace_changes_only_the_rep_cadence_and_voice_rate(exercise_id: str) -> N
 
     def prescribed(pace: int) -> list[int]:
         hold_word, cue = PROMPTS.pick("hold"), exercise.work.cue + "."
-        rest_sentence = PROMPTS.pick("rest", seconds=number_word(exercise.rest_seconds))
+        rest_sentence = PROMPTS.pick("rest", seconds=PROMPTS.words.number(exercise.rest_seconds))
         out: list[int] = []
         for turn in walk(exercise_id, pace):
             parts = runs(turn.speech.to_ssml())

@@ -12,7 +12,6 @@ from skill.alexa.apl import DOCUMENT, TOKEN, counter_commands
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
 from skill.speech.ssml import Say
-from skill.speech.words import number_word
 from skill.workout.planning import plan_turn
 from skill.workout.routine import Mode, Position
 
@@ -35,16 +34,16 @@ def test_every_counter_step_happens_when_its_number_is_spoken(exercise: Any) -> 
     assert numbered, "a counted turn shows a counter"
     kind = exercise.work.kind
     if kind == "reps":
-        expected_words = [number_word(int(c.counter)) for c in numbered]
+        expected_words = [PROMPTS.words.number(int(c.counter)) for c in numbered]
     elif kind == "hold":
-        expected_words = [PROMPTS.pick("hold") if c.counter == "1" else number_word(int(c.counter)) for c in numbered]
+        expected_words = [PROMPTS.pick("hold") if c.counter == "1" else PROMPTS.words.number(int(c.counter)) for c in numbered]
     else:  # timed: 0 appears as the walking starts (after the cue), then the seconds gone are spoken
         starts = [c for c in numbered if c.counter == "0"]
         firsts = [c for c in numbered if c.counter == str(exercise.work.count_every_seconds)]
         assert [b.at - a.at for a, b in zip(starts, firsts)] == pytest.approx(
             [float(exercise.work.count_every_seconds)] * len(starts), abs=0.01)
         numbered = [c for c in numbered if c.counter != "0"]
-        expected_words = [number_word(int(c.counter)) for c in numbered]
+        expected_words = [PROMPTS.words.number(int(c.counter)) for c in numbered]
     timeline = [(at, text) for at, text in spoken_times(turn, set(expected_words))]
     assert [text for _, text in timeline] == expected_words
     assert [c.at for c in numbered] == pytest.approx([at for at, _ in timeline], abs=0.01)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skill.content.prompts import load_words
 from skill.speech.ssml import (
     MAX_BREAK_MS,
     MAX_RATE_PERCENT,
@@ -27,7 +28,9 @@ from skill.speech.ssml import (
     Speech,
     parse_ssml,
 )
-from skill.speech.words import duration_words, number_word, times_word
+
+EN_US = load_words()
+duration_words, number_word, times_word = EN_US.duration, EN_US.number, EN_US.times
 
 # -- helpers: read SSML the way a speech engine would -------------------------------------------------
 

@@ -30,7 +30,8 @@ from skill.webservice.verifier import (
     TimestampVerifier,
     load_certifi_roots,
 )
-from skill.webservice.webhook import APOLOGY_SSML, make_webhook
+from skill.content.prompts import Prompts
+from skill.webservice.webhook import apology_as_ssml, make_webhook
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-alexa"
 MAX_BODY = 16 * 1024
@@ -326,7 +327,7 @@ def test_unexpected_error_is_logged_and_answered_with_an_apology(
     reply = response.get_json()
     assert reply["version"] == "1.0"
     assert reply["response"] == {
-        "outputSpeech": {"type": "SSML", "ssml": APOLOGY_SSML},
+        "outputSpeech": {"type": "SSML", "ssml": apology_as_ssml(Prompts.load().pick("webhook_apology"))},
         "shouldEndSession": True,
     }
     assert "bug in a handler" not in response.get_data(as_text=True)

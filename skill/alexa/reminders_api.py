@@ -37,7 +37,6 @@ from skill.alexa.apis import can_call_alexa_apis
 from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES
 from skill.conversation.reminders import (
     PERMISSION_SCOPE,
-    REMINDER_TEXT,
     STORE_KEY,
     ClockTime,
     encode_times,
@@ -86,13 +85,16 @@ def has_reminders_permission(handler_input: HandlerInput) -> bool:
     return scope is None or getattr(scope.status, "value", scope.status) == "GRANTED"
 
 
-def reminder_request(times: Sequence[ClockTime], zone: str, locale: str, now: Any) -> ReminderRequest:
-    """One reminder with a daily rule per time, in the user's time zone (Amazon's multi-time example)."""
+def reminder_request(times: Sequence[ClockTime], zone: str, locale: str, now: Any, text: str) -> ReminderRequest:
+    """One reminder with a daily rule per time, in the user's time zone (Amazon's multi-time example).
+
+    ``text`` is the prompt "reminder_text": short and discreet, since others may hear it.
+    """
     return ReminderRequest(
         request_time=now,
         trigger=Trigger(object_type=TriggerType.SCHEDULED_ABSOLUTE, time_zone_id=zone,
                         recurrence=Recurrence(start_date_time=now, recurrence_rules=[t.rule() for t in times])),
-        alert_info=AlertInfo(spoken_info=SpokenInfo(content=[SpokenText(locale=locale, text=REMINDER_TEXT)])),
+        alert_info=AlertInfo(spoken_info=SpokenInfo(content=[SpokenText(locale=locale, text=text)])),
         push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
     )
 

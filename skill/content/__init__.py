@@ -1,7 +1,9 @@
 """What Foot Coach says, as data: the exercise catalog (exercises.json, every number with its source)
-and the prompts. A language is one folder, locales/<locale>/: prompts.json, and exercises.json with the
-exercise wording it changes; model.json (its interaction model's differences from en-US's, built by
-models.py and checked by model_rules.py) and publishing.json (its store texts, for ./dev package).
+and the prompts. A language is one folder, locales/<locale>/: prompts.json (sentences, screen captions,
+the reminder's text), words.json (numbers, durations, how often, lists, clock times), exercises.json
+(the exercise wording it changes), model.json (its interaction model's differences from en-US's, built
+by models.py and checked by model_rules.py) and publishing.json (its store texts, for ./dev package).
+en-US has every entry; another locale only what it says differently.
 
 May import: speech.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.speech.ssml import MAX_TURN_SECONDS
-from skill.speech.words import spoken_list
+from skill.speech.words import Words
 
 CONTENT_DIR = Path(__file__).parent
 # One folder per language: everything that language says (see skill/content/__init__.py).
@@ -113,9 +113,9 @@ class Catalog:
                 return exercise
         return None
 
-    def names_list(self) -> str:
+    def names_list(self, words: Words) -> str:
         """The exercise names as a spoken list: "a, b, and c"."""
-        return spoken_list([e.name for e in self.exercises])
+        return words.join([e.name for e in self.exercises])
 
 
 def normalise(text: str) -> str:

@@ -17,7 +17,6 @@ from skill.conversation.replies import Context, Reply, Said
 from skill.conversation.table import Action, cancels, outcome
 from skill.progress.state import ProgressEvent, Question, SessionState
 from skill.speech.ssml import Speech
-from skill.speech.words import number_word
 from skill.workout.pause_estimate import estimate_resume
 from skill.workout.planning import estimate_exercise_seconds
 from skill.workout.routine import Position, Workout, describe_place
@@ -74,7 +73,7 @@ class DialogueBase:
 
     def unknown_exercise(self, ctx: Context, heard: str | None) -> Reply:
         """Say we don't know that exercise and list the ones we do; the session stays open."""
-        names = self.catalog.names_list()
+        names = self.catalog.names_list(self.prompts.words)
         text = (self.prompts.pick("unknown_exercise_heard", heard=heard, names=names) if heard
                 else self.prompts.pick("unknown_exercise", names=names))
         question = ctx.state.question if ctx.state.workout.in_workout() else Question.START_ROUTINE
@@ -100,7 +99,7 @@ class DialogueBase:
         if position is None or q in (Question.NONE, Question.START_ROUTINE):
             return self.prompts.pick("ask_start")
         if q is Question.RESUME_LAST_TIME:
-            return self.prompts.pick("resume_last_question", place=describe_place(self.catalog, position))
+            return self.prompts.pick("resume_last_question", place=describe_place(self.catalog, position, self.prompts))
         if q in QUESTION_WORDS:
             key = {Question.RESUME_PAUSED: "resume_question", Question.WAYS_ON: "resume_question",
                    Question.AFTER_PAIN: "pain_question", Question.CONFIRM_FORGET: "forget_question"}[q]
@@ -116,7 +115,7 @@ class DialogueBase:
             return self.prompts.pick("ask_continue")
         if exercise.sides and (position.side != 0 or position.set == 1):
             return self.prompts.pick("ask_next_side", side=exercise.sides[position.side])
-        return self.prompts.pick("ask_next_set", n=number_word(position.set))
+        return self.prompts.pick("ask_next_set", n=self.prompts.words.number(position.set))
 
     def reprompt_for(self, state: SessionState) -> str:
         """The reprompt: the pending question again, with the answers it takes."""
@@ -128,7 +127,7 @@ class DialogueBase:
         if position is None or q in (Question.NONE, Question.START_ROUTINE):
             return self.prompts.pick("ask_start")
         if q is Question.RESUME_LAST_TIME:
-            return self.prompts.pick("resume_last_reprompt", place=describe_place(self.catalog, position))
+            return self.prompts.pick("resume_last_reprompt", place=describe_place(self.catalog, position, self.prompts))
         if q in QUESTION_WORDS:
             key = {Question.RESUME_PAUSED: "paused_reprompt", Question.WAYS_ON: "ways_on_reprompt",
                    Question.AFTER_PAIN: "pain_reprompt", Question.CONFIRM_FORGET: "forget_reprompt"}[q]

@@ -21,10 +21,9 @@ from skill.content.prompts import Prompts
 from skill.conversation.replies import Context, Reply
 from skill.progress.state import Question, SessionState
 from skill.speech.ssml import Speech
-from skill.speech.words import spoken_list, times_word
+from skill.speech.words import Words
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
-REMINDER_TEXT = "Time for your foot exercises."   # short and discreet: it may be heard by others
 FALLBACK_ZONE = "UTC"          # when the device's time zone is unknown (and the user is told so)
 MAX_TIMES = 3                  # the routine is done three times a day; more would only nag
 TOKEN_PREFIX = "foot-coach-reminders:"   # marks our AskFor token; the times offered follow it
@@ -74,13 +73,9 @@ class ClockTime:
         """The time as "HH:MM", for session attributes and tokens."""
         return f"{self.hour:02d}:{self.minute:02d}"
 
-    def spoken(self) -> str:
-        """The time as people say it: "8 am", "12:30 pm", "noon", "midnight"."""
-        if self.minute == 0 and self.hour in (0, 12):
-            return "midnight" if self.hour == 0 else "noon"
-        hour = self.hour % 12 or 12
-        clock = f"{hour}:{self.minute:02d}" if self.minute else str(hour)
-        return f"{clock} {'am' if self.hour < 12 else 'pm'}"
+    def spoken(self, words: Words) -> str:
+        """The time as people say it in the words' language: "8 am", "12:30 pm", "noon", "midnight"."""
+        return words.clock(self.hour, self.minute)
 
     def rule(self) -> str:
         """An RFC 5545 rule for every day at this time, as the Reminders API takes it."""
@@ -187,11 +182,11 @@ class ReminderDialogue:
     # -- setting up -------------------------------------------------------------------------------
     def offer(self, ctx: Context, times: Sequence[ClockTime]) -> Reply:
         """Propose daily reminders at these times and wait for a spoken yes (Amazon asks for one per reminder)."""
-        said = spoken_list([t.spoken() for t in times])
+        said = self.prompts.words.join([t.spoken(self.prompts.words) for t in times])
         speech = Speech(ctx.state.pace)
         if tuple(times) == self.default_times:
-            speech.say(self.prompts.pick("reminders_meals", times_per_day=times_word(self.times_per_day),
-                                         meals=spoken_list(self.meals)))
+            speech.say(self.prompts.pick("reminders_meals", times_per_day=self.prompts.words.times(self.times_per_day),
+                                         meals=self.prompts.words.join(self.meals)))
         if ctx.state.timezone is None:
             speech.say(self.prompts.pick("reminders_utc_note"))
         speech.say(self.prompts.pick("reminders_offer", times=said))
@@ -200,7 +195,7 @@ class ReminderDialogue:
 
     def times_unclear(self, ctx: Context) -> Reply:
         """The times heard were not clock times (or too many): say how to name them."""
-        example = spoken_list([t.spoken() for t in self.default_times])
+        example = self.prompts.words.join([t.spoken(self.prompts.words) for t in self.default_times])
         return self._back(ctx, Speech(ctx.state.pace).say(self.prompts.pick("reminders_times_unclear", times=example)))
 
     def permission_needed(self, ctx: Context) -> Reply:
@@ -211,7 +206,8 @@ class ReminderDialogue:
 
     def created(self, ctx: Context, times: Sequence[ClockTime]) -> Reply:
         """The reminder exists: restate when it rings and what for."""
-        text = self.prompts.pick("reminders_created", times=spoken_list([t.spoken() for t in times]))
+        text = self.prompts.pick("reminders_created",
+                                 times=self.prompts.words.join([t.spoken(self.prompts.words) for t in times]))
         return self._back(ctx, Speech(ctx.state.pace).say(text))
 
     def declined(self, ctx: Context) -> Reply:

@@ -12,7 +12,6 @@ from skill.conversation.dialogue_base import DialogueBase
 from skill.conversation.replies import Context, Reply, Said
 from skill.progress.state import Question, SessionState, UserProgress
 from skill.speech.ssml import Speech, parse_ssml
-from skill.speech.words import duration_words, number_word, times_word
 from skill.workout.routine import describe_place
 
 
@@ -24,7 +23,8 @@ class TalkAnswers(DialogueBase):
         progress = ctx.progress
         if progress.place is not None:
             state = ctx.state.with_workout(replace(ctx.state.workout, mode=progress.mode, position=progress.place))
-            text = self.prompts.pick("welcome_back_resume", place=describe_place(self.catalog, progress.place))
+            text = self.prompts.pick("welcome_back_resume",
+                                     place=describe_place(self.catalog, progress.place, self.prompts))
             return self.ask(ctx, Speech(ctx.state.pace).say(text), state, Question.RESUME_LAST_TIME)
         speech = Speech(ctx.state.pace)
         if progress.heard_safety:
@@ -51,18 +51,18 @@ class TalkAnswers(DialogueBase):
         if workout.position is None:
             first = self.catalog.exercises[0]
             total = sum(self._exercise_seconds(e.id, pace) for e in self.catalog.exercises)
-            text = self.prompts.pick("whats_next_idle", name=first.name, duration=duration_words(total))
+            text = self.prompts.pick("whats_next_idle", name=first.name, duration=self.prompts.words.duration(total))
             return self.ask(ctx, Speech(pace).say(text), ctx.state, Question.START_ROUTINE)
         current = self.catalog.get(workout.position.exercise_id)
         if workout.position.is_exercise_start() and not ctx.state.briefed:
             text = self.prompts.pick("whats_next_is", name=current.name,
-                                     duration=duration_words(self._exercise_seconds(current.id, pace)))
+                                     duration=self.prompts.words.duration(self._exercise_seconds(current.id, pace)))
             if ctx.state.question is Question.NEXT_EXERCISE:   # "Next up is ..." would say the name twice
                 return self.ask(ctx, Speech(pace).say(text).say(self.prompts.pick("ready_to_start")), ctx.state)
         elif (following := self.catalog.after(current.id)) is None:
             text = self.prompts.pick("whats_next_last_is", current=current.name.capitalize())
         else:
-            duration = duration_words(self._exercise_seconds(following.id, pace))
+            duration = self.prompts.words.duration(self._exercise_seconds(following.id, pace))
             text = self.prompts.pick("whats_next_after", current=current.name, name=following.name, duration=duration)
         return self.restate(ctx, Speech(pace).say(text))
 
@@ -73,14 +73,14 @@ class TalkAnswers(DialogueBase):
         position = ctx.state.workout.position
         exercise = said.exercise or (self.catalog.get(position.exercise_id) if position else None)
         if exercise is None:
-            text = self.prompts.pick("instructions_idle", names=self.catalog.names_list())
+            text = self.prompts.pick("instructions_idle", names=self.catalog.names_list(self.prompts.words))
             return self.ask(ctx, Speech(ctx.state.pace).say(text), ctx.state, Question.START_ROUTINE)
         speech = Speech(ctx.state.pace).say(self.prompts.pick(
             "instructions", name=exercise.name, position=exercise.position, steps=" ".join(exercise.steps)))
         for caution in exercise.cautions:
             speech.say(caution)
         if exercise.times_per_day:
-            speech.say(self.prompts.pick("frequency", times=times_word(exercise.times_per_day)))
+            speech.say(self.prompts.pick("frequency", times=self.prompts.words.times(exercise.times_per_day)))
         if position is not None and position.exercise_id == exercise.id:
             return self.restate(ctx, speech)
         state = replace(ctx.state, offered=exercise.id)
@@ -95,15 +95,16 @@ class TalkAnswers(DialogueBase):
         exercises_today = log.exercises_on(today)
         if exercises_today:
             key = "report_today_one_exercise" if exercises_today == 1 else "report_today"
-            speech.say(self.prompts.pick(key, done=number_word(min(log.sessions_on(today), 99)),
-                                         goal=number_word(goal), exercises=number_word(min(exercises_today, 99))))
+            speech.say(self.prompts.pick(key, done=self.prompts.words.number(min(log.sessions_on(today), 99)),
+                                         goal=self.prompts.words.number(goal),
+                                         exercises=self.prompts.words.number(min(exercises_today, 99))))
         else:
-            speech.say(self.prompts.pick("report_today_none", goal=number_word(goal)))
+            speech.say(self.prompts.pick("report_today_none", goal=self.prompts.words.number(goal)))
         streak = log.streak(today)
         if streak > 1:
-            speech.say(self.prompts.pick("report_streak", days=number_word(min(streak, 999))))
+            speech.say(self.prompts.pick("report_streak", days=self.prompts.words.number(min(streak, 999))))
         week = log.week_total(today)
-        speech.say(self.prompts.pick("report_week", times=times_word(week)) if week
+        speech.say(self.prompts.pick("report_week", times=self.prompts.words.times(week)) if week
                    else self.prompts.pick("report_week_none"))
         return self.restate(ctx, speech)
 
@@ -111,7 +112,7 @@ class TalkAnswers(DialogueBase):
         """What the user can say right now, ending with the pending question."""
         workout, q = ctx.state.workout, ctx.state.question
         if workout.position is None:
-            text = self.prompts.pick("help_idle", names=self.catalog.names_list())
+            text = self.prompts.pick("help_idle", names=self.catalog.names_list(self.prompts.words))
             return self.ask(ctx, Speech(ctx.state.pace).say(text), ctx.state, Question.START_ROUTINE)
         if q is Question.AFTER_PAIN:
             text = self.prompts.pick("help_after_pain")   # never an invitation to carry on
@@ -120,7 +121,7 @@ class TalkAnswers(DialogueBase):
             return self.ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("help_next_up", name=name.capitalize()))
                             .say(self.prompts.pick("ready_to_start")), ctx.state)
         elif q in (Question.RESUME_PAUSED, Question.WAYS_ON, Question.RESUME_LAST_TIME):
-            text = self.prompts.pick("help_paused", place=describe_place(self.catalog, workout.position))
+            text = self.prompts.pick("help_paused", place=describe_place(self.catalog, workout.position, self.prompts))
         else:
             text = self.prompts.pick("help_workout", name=self.catalog.get(workout.position.exercise_id).name)
         return self.restate(ctx, Speech(ctx.state.pace).say(text))

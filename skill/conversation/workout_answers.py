@@ -14,7 +14,6 @@ from skill.conversation.dialogue_base import DialogueBase
 from skill.conversation.replies import Context, Reply, Said, Screen
 from skill.progress.state import ProgressEvent, Question
 from skill.speech.ssml import Speech
-from skill.speech.words import number_word
 from skill.workout import routine
 from skill.workout.pace import changed_pace
 from skill.workout.planning import Turn
@@ -61,7 +60,8 @@ class WorkoutAnswers(DialogueBase):
             return self.ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")), ctx.state,
                             Question.START_ROUTINE)
         assert workout.position is not None
-        lead = Speech().say(self.prompts.pick("resuming_at", place=describe_place(self.catalog, workout.position)))
+        lead = Speech().say(self.prompts.pick("resuming_at",
+                                              place=describe_place(self.catalog, workout.position, self.prompts)))
         briefed = ctx.state.briefed and ctx.state.question is not Question.RESUME_LAST_TIME
         return self.counted(ctx, workout, briefed=briefed, lead_in=lead)
 
@@ -101,7 +101,7 @@ class WorkoutAnswers(DialogueBase):
             text = self.prompts.pick(key)
         ctx = replace(ctx, state=replace(ctx.state, pace=target), progress=replace(ctx.progress, pace=target))
         if said.cut_at is not None:
-            place = describe_place(self.catalog, said.cut_at)
+            place = describe_place(self.catalog, said.cut_at, self.prompts)
             lead = Speech().say(text).say(self.prompts.pick("counting_on_from", place=place))
             return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead)
         return self.restate(ctx, Speech(target).say(text))
@@ -113,7 +113,7 @@ class WorkoutAnswers(DialogueBase):
             return self.ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")), ctx.state,
                             Question.START_ROUTINE)
         assert workout.position is not None
-        text = self.prompts.pick("paused", place=describe_place(self.catalog, workout.position))
+        text = self.prompts.pick("paused", place=describe_place(self.catalog, workout.position, self.prompts))
         ctx = replace(ctx, progress=replace(ctx.progress, place=workout.position))
         return self.ask(ctx, Speech(ctx.state.pace).say(text), ctx.state, Question.RESUME_PAUSED)
 
@@ -124,8 +124,8 @@ class WorkoutAnswers(DialogueBase):
         position = state.workout.position
         if position is None:
             return Reply(goodbye, "", True, state, ctx.progress)
-        saved = Speech(ctx.state.pace).say(self.prompts.pick("goodbye_saved_at",
-                                                             place=describe_place(self.catalog, position)))
+        place = describe_place(self.catalog, position, self.prompts)
+        saved = Speech(ctx.state.pace).say(self.prompts.pick("goodbye_saved_at", place=place))
         progress = replace(ctx.progress, place=position, mode=state.workout.mode)
         return Reply(saved, "", True, state, progress, if_unsaved=goodbye)
 
@@ -164,7 +164,7 @@ class WorkoutAnswers(DialogueBase):
             lead.extend(lead_in)
         new_session = not state.session_counted
         goal = self.catalog.times_per_day
-        praise = (self.prompts.pick("daily_goal", goal=number_word(goal))
+        praise = (self.prompts.pick("daily_goal", goal=self.prompts.words.number(goal))
                   if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
         turn: Turn = self._plan(workout.position, workout.mode, state.pace, lead, briefed, praise,
                                 whole_routine=not state.skipped)

@@ -24,6 +24,7 @@ from ask_sdk_runtime.exceptions import (
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import ClientDisconnected
 
+from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
 from skill.webservice.request_log import (
     Outcome,
@@ -42,8 +43,6 @@ logger = logging.getLogger(__name__)
 # Alexa requests are a few KiB; session attributes can add up to the 120 KB response limit.
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
-# Said when the skill itself could not answer; built like every other line, by the one SSML builder.
-APOLOGY_SSML = Speech().say("Sorry, something went wrong. Please try again.").to_ssml()
 _JSON = "application/json"
 
 
@@ -53,6 +52,7 @@ def make_webhook(
     verifiers: Sequence[AbstractVerifier],
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     request_log: RequestLog | None = None,
+    apology: str | None = None,
 ) -> Blueprint:
     """Build the blueprint that serves POST / for a skill, checking every request with verifiers.
 
@@ -60,8 +60,10 @@ def make_webhook(
     run here (see sdk_support) and re-validates the chain on every request. Pass
     SignatureVerifier and TimestampVerifier (and ApplicationIdVerifier) from
     skill.webservice.verifier instead; an empty list turns verification off. ``request_log``
-    writes the per-request lines (default: a RequestLog with a per-process salt).
+    writes the per-request lines (default: a RequestLog with a per-process salt). ``apology`` is
+    what the user hears when the skill itself could not answer (default: en-US's webhook_apology).
     """
+    apology_ssml = apology_as_ssml(apology if apology is not None else Prompts.load().pick("webhook_apology"))
     # Built once: the handler appends to the skill's user agent on every construction.
     handler = WebserviceSkillHandler(
         skill, verify_signature=False, verify_timestamp=False, verifiers=list(verifiers)
@@ -111,9 +113,9 @@ def make_webhook(
                 # ran first). Its subclasses (storage, attributes) are our failures, not the caller's.
                 logger.warning("The ASK SDK refused the request: %s", err)
                 return Outcome.REFUSED, _error(400, "bad request")
-            return _last_resort()
+            return _last_resort(apology_ssml)
         except Exception:  # noqa: BLE001
-            return _last_resort()
+            return _last_resort(apology_ssml)
         return Outcome.OK, Response(body, status=200, mimetype=_JSON)
 
     @blueprint.post("/")
@@ -207,7 +209,12 @@ def _double_range_int(literal: str) -> int:
     return value
 
 
-def _last_resort() -> tuple[Outcome, Response]:
+def apology_as_ssml(text: str) -> str:
+    """The apology as SSML, built like every other line by the one SSML builder."""
+    return Speech().say(text).to_ssml()
+
+
+def _last_resort(apology_ssml: str) -> tuple[Outcome, Response]:
     """Log the exception being handled with its traceback; answer with a spoken apology.
 
     The last resort at the HTTP boundary, after the skill's own exception handlers: a 500 makes
@@ -215,15 +222,15 @@ def _last_resort() -> tuple[Outcome, Response]:
     lets the user hear what happened and try again.
     """
     logger.exception("Unexpected error while answering an Alexa request")
-    return Outcome.ERROR, _json_response(200, _apology())
+    return Outcome.ERROR, _json_response(200, _apology(apology_ssml))
 
 
-def _apology() -> dict[str, Any]:
+def _apology(apology_ssml: str) -> dict[str, Any]:
     """Return a minimal, valid Alexa response that apologises and ends the session."""
     return {
         "version": "1.0",
         "response": {
-            "outputSpeech": {"type": "SSML", "ssml": APOLOGY_SSML},
+            "outputSpeech": {"type": "SSML", "ssml": apology_ssml},
             "shouldEndSession": True,
         },
     }

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
-from skill.speech.words import number_word, spoken_list
 from skill.workout.pace import NORMAL_PACE
 from skill.workout.routine import Mode, Position, blocks_from, next_block
 
@@ -74,7 +73,7 @@ def exercise_intro(exercise: Exercise, prompts: Prompts) -> Speech:
     """The set-up cue: name, position, equipment, the first caution, time to get ready."""
     speech = Speech().say(prompts.pick("exercise_intro", name=exercise.name))
     if exercise.equipment:
-        speech.say(prompts.pick("equipment", items=spoken_list(exercise.equipment)))
+        speech.say(prompts.pick("equipment", items=prompts.words.join(exercise.equipment)))
     speech.say(exercise.position)
     for caution in exercise.cautions[:1]:
         speech.say(caution)
@@ -108,8 +107,8 @@ def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: 
         units.append(CountedUnit(speech, tuple(cues)))
     if exercise.rest_seconds and next_block(exercise, position) is not None:
         last = units[-1]
-        last.speech.say(prompts.pick("rest", seconds=number_word(exercise.rest_seconds)))
-        rest_cue = Cue(last.speech.estimated_seconds(), str(exercise.rest_seconds), "Rest")
+        last.speech.say(prompts.pick("rest", seconds=prompts.words.number(exercise.rest_seconds)))
+        rest_cue = Cue(last.speech.estimated_seconds(), str(exercise.rest_seconds), prompts.pick("caption_rest"))
         last.speech.pause(exercise.rest_seconds)
         units[-1] = CountedUnit(last.speech, (*last.cues, rest_cue))
     return units
@@ -124,7 +123,8 @@ class _Cues(list[Cue]):
 
 def _block_header(speech: Speech, exercise: Exercise, position: Position, prompts: Prompts) -> None:
     if exercise.sets > 1:
-        speech.say(prompts.pick("set_intro", n=number_word(position.set), total=number_word(exercise.sets)))
+        speech.say(prompts.pick("set_intro", n=prompts.words.number(position.set),
+                                total=prompts.words.number(exercise.sets)))
     if exercise.sides:
         side = exercise.sides[position.side]
         speech.say(prompts.pick("side_first", side=side.capitalize()) if position.side == 0
@@ -141,13 +141,13 @@ def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, positi
         # The number marks the start of each movement; the pause is the movement itself.
         cues.show(speech, str(rep), where or work.cue)
         assert exercise.rep_seconds is not None, "the catalog requires rep_seconds for a reps exercise"
-        speech.say(number_word(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)
+        speech.say(prompts.words.number(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)
         return
-    label = (f"Set {position.set} of {exercise.sets}" if work.kind == "timed" and exercise.sets > 1
-             else f"Rep {rep} of {exercise.reps}")
+    label = (prompts.pick("caption_set", n=position.set, total=exercise.sets)
+             if work.kind == "timed" and exercise.sets > 1 else prompts.pick("caption_rep", n=rep, total=exercise.reps))
     caption = " · ".join(filter(None, (where, label)))
     if exercise.reps > 1:
-        speech.say(prompts.pick("rep_label", n=number_word(rep)))
+        speech.say(prompts.pick("rep_label", n=prompts.words.number(rep)))
     if first_of_turn or work.kind == "timed":
         speech.say(work.cue + ".")
     beat = work.count_every_seconds
@@ -155,7 +155,7 @@ def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, positi
     for elapsed in range(0, exercise.hold_seconds, beat):
         # Hold counts say the second starting now ("hold, two, three"); timed counts say the seconds gone.
         shown = elapsed + 1 if work.kind == "hold" else elapsed
-        word = first_word if elapsed == 0 else number_word(shown)
+        word = first_word if elapsed == 0 else prompts.words.number(shown)
         cues.show(speech, str(shown), caption)
         speech.say(word).pause(beat)
     if work.release:
@@ -244,7 +244,7 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
         elif end.side != 0 or (end.set == 1 and exercise.sides):
             question = prompts.pick("ask_next_side", side=exercise.sides[end.side])
         else:
-            question = prompts.pick("ask_next_set", n=number_word(end.set))
+            question = prompts.pick("ask_next_set", n=prompts.words.number(end.set))
         speech.say(question)
         return Turn(speech, start, end, None, prompts.pick("reprompt_continue"), ends_session=False)
     speech.say(prompts.pick("exercise_done", name=exercise.name))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from skill.content.catalog import Catalog, Exercise
-from skill.speech.words import number_word
+from skill.content.prompts import Prompts
 
 
 class Mode(StrEnum):
@@ -68,20 +68,20 @@ def blocks_from(exercise: Exercise, position: Position) -> list[Position]:
     return out
 
 
-def describe_place(catalog: Catalog, position: Position) -> str:
+def describe_place(catalog: Catalog, position: Position, prompts: Prompts) -> str:
     """Say where a position is: "ankle circles, left leg", "toe walking, set three"."""
     exercise = catalog.get(position.exercise_id)
     parts = [exercise.name]
     if exercise.sides:
         parts.append(exercise.sides[position.side])
     if exercise.sets > 1:
-        parts.append(f"set {number_word(position.set)}")
+        parts.append(prompts.pick("place_set", n=prompts.words.number(position.set)))
     if position.rep > 1:
         # `rep` counts across directions (ankle circles: 1-10 clockwise, 11-20 the other way).
         direction, rep = divmod(position.rep - 1, exercise.reps)
         if exercise.directions:
             parts.append(exercise.directions[direction])
-        parts.append(f"rep {number_word(rep + 1)}")
+        parts.append(prompts.pick("place_rep", n=prompts.words.number(rep + 1)))
     return ", ".join(parts)
 
 

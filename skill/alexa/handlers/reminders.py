@@ -142,7 +142,8 @@ class ReminderHandler(DialogueHandler):
         zone = ctx.state.timezone or FALLBACK_ZONE
         envelope = handler_input.request_envelope
         previous = stored_alert_token(self.store, envelope)
-        request = reminder_request(times, zone, reminder_locale(handler_input), local_now(ctx.now, zone))
+        request = reminder_request(times, zone, reminder_locale(handler_input), local_now(ctx.now, zone),
+                                   dialogue.prompts.pick("reminder_text"))
         try:
             created = client.create_reminder(reminder_request=request)
         except ServiceException as err:
