@@ -212,6 +212,20 @@ def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, sett
     assert len(SettingsApi.calls) == 2
 
 
+@pytest.mark.parametrize("answer", ["America", "zone.tab", "Europe/Berlin\u0000", "../etc/passwd", 14, None])
+def test_a_settings_api_answer_that_is_no_time_zone_means_utc(client: FlaskClient, settings_api: str,
+                                                              monkeypatch: Any, answer: Any) -> None:
+    """The device's answer is outside data too: a name that is no IANA zone is not stored, and days are UTC."""
+    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    monkeypatch.setattr(SettingsApi, "zone", answer)
+    alexa = Alexa(client)
+    alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    finish_one_exercise(alexa)
+    assert SettingsApi.calls
+    alexa.wait(2 * 3600)  # still the 21st in UTC
+    assert "Today you've done one" in report(alexa)
+
+
 def test_without_the_settings_api_days_are_utc(alexa: Alexa) -> None:
     """When the time zone cannot be had (here: nothing listens), the day is the UTC day."""
     alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)

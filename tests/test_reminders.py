@@ -41,11 +41,11 @@ from skill.conversation.reminders import (
     encode_times,
     heard_times,
     is_consent_token,
-    local_now,
     meal_times,
     times_from_token,
 )
 from skill.conversation.table import Action, cancels, outcome
+from skill.progress.local_time import local_now
 from skill.progress.state import Question, SessionState
 
 CATALOG = load_catalog()

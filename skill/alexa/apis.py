@@ -19,6 +19,8 @@ from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceException
 
+from skill.progress.local_time import valid_zone
+
 log = logging.getLogger(__name__)
 
 API_TIMEOUT_SECONDS = 1.0
@@ -82,4 +84,7 @@ def device_timezone(handler_input: HandlerInput) -> str | None:
     except (ServiceException, ApiClientException, ValueError) as err:
         log.info("time zone unavailable, using UTC: %s", err)
         return None
-    return zone if isinstance(zone, str) else None
+    valid = valid_zone(zone)
+    if valid is None:
+        log.info("the Settings API answered %r, which is no time zone; using UTC", str(zone)[:80])
+    return valid

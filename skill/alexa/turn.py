@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.exceptions import PersistenceException
@@ -31,6 +30,7 @@ from skill.content.catalog import BASE_LOCALE, Catalog
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
 from skill.persistence.protocol import ProgressStore
+from skill.progress.local_time import local_day, utc_day
 from skill.progress.state import ProgressEvent, Question, SessionState, UserProgress
 from skill.speech.ssml import Speech
 from skill.workout.routine import Workout
@@ -123,7 +123,7 @@ def refresh_timezone(handler_input: HandlerInput, progress: UserProgress, now: f
     Also when the last answer was "unknown": a device without a time zone (or an API that is down)
     must not cost every session a failed call.
     """
-    today_utc = datetime.fromtimestamp(now, timezone.utc).date().isoformat()
+    today_utc = utc_day(now)
     if progress.timezone_checked == today_utc:
         return progress
     zone = device_timezone(handler_input) or progress.timezone
@@ -208,8 +208,3 @@ def request_time(timestamp: Any) -> float:
         moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
         return moment.timestamp()
     return datetime.now(timezone.utc).timestamp()
-
-
-def local_day(epoch_seconds: float, zone: str | None) -> date:
-    """The user's local date at this moment (UTC when the time zone is unknown)."""
-    return datetime.fromtimestamp(epoch_seconds, ZoneInfo(zone) if zone else timezone.utc).date()

@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from skill.content.prompts import Prompts
 from skill.conversation.replies import Context, Reply
@@ -24,7 +22,6 @@ from skill.speech.ssml import Speech
 from skill.speech.words import Words
 
 PERMISSION_SCOPE = "alexa::alerts:reminders:skill:readwrite"
-FALLBACK_ZONE = "UTC"          # when the device's time zone is unknown (and the user is told so)
 MAX_TIMES = 3                  # the routine is done three times a day; more would only nag
 TOKEN_PREFIX = "foot-coach-reminders:"   # marks our AskFor token; the times offered follow it
 OFFER_KEY = "reminder_offer"   # session attribute: the times last offered, "08:00,12:30,18:30"
@@ -162,12 +159,6 @@ def consent_status(payload: Any) -> ConsentStatus:
         if isinstance(value, str) and value in ConsentStatus.__members__:
             return ConsentStatus(value)
     return ConsentStatus.UNKNOWN
-
-
-def local_now(epoch_seconds: float, zone: str) -> datetime:
-    """The moment in the user's time zone, to the second, without an offset (as the API wants it)."""
-    return datetime.fromtimestamp(epoch_seconds, timezone.utc).astimezone(ZoneInfo(zone)).replace(
-        tzinfo=None, microsecond=0)
 
 
 class ReminderDialogue:

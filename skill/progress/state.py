@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skill.content.catalog import Catalog
 from skill.progress.history import TrainingLog
+from skill.progress.local_time import valid_zone
 from skill.workout.pace import NORMAL_PACE, clamp_pace
 from skill.workout.planning import Mark
 from skill.workout.routine import Mode, Position, Workout
@@ -153,7 +153,7 @@ class SessionState:
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
                    turn_counted_until=_counted_until(data.get("turn_counted_until"), turn_seconds),
                    session_counted=data.get("session_counted") is True,
-                   timezone=_timezone_name(data.get("timezone")), question=question, offered=offered,
+                   timezone=valid_zone(data.get("timezone")), question=question, offered=offered,
                    unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
                    skipped=data.get("skipped") is True)
 
@@ -191,7 +191,7 @@ class UserProgress:
             mode = Mode(data.get("mode", Mode.ROUTINE))
         except ValueError:
             mode = Mode.ROUTINE
-        timezone = _timezone_name(data.get("timezone"))
+        timezone = valid_zone(data.get("timezone"))
         routines = data.get("routines_completed", 0)
         checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
         return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
@@ -235,17 +235,6 @@ def _position_dict(position: Position | None) -> dict[str, Any] | None:
     if position is None:
         return None
     return {"exercise_id": position.exercise_id, "set": position.set, "side": position.side, "rep": position.rep}
-
-
-def _timezone_name(value: Any) -> str | None:
-    """An IANA time zone name that exists, or None (session attributes may be tampered with)."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
-    return value
 
 
 def _marks_from(data: Any, turn_start: Position | None, catalog: Catalog) -> tuple[Mark, ...]:

@@ -37,7 +37,6 @@ from skill.alexa.request_parts import connections_response, session_attributes
 from skill.alexa.turn import DialogueHandler
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.reminders import (
-    FALLBACK_ZONE,
     OFFER_KEY,
     PERMISSION_SCOPE,
     ClockTime,
@@ -49,10 +48,10 @@ from skill.conversation.reminders import (
     encode_times,
     heard_times,
     is_consent_token,
-    local_now,
     times_from_token,
 )
 from skill.conversation.replies import Context, Reply
+from skill.progress.local_time import UTC, local_now
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ class ReminderHandler(DialogueHandler):
         if client is None:
             log.warning("no apiEndpoint or apiAccessToken in the request; reminder not set")
             return dialogue.reminders.not_set(ctx)
-        zone = ctx.state.timezone or FALLBACK_ZONE
+        zone = ctx.state.timezone or UTC
         envelope = handler_input.request_envelope
         previous = stored_alert_token(self.store, envelope)
         request = reminder_request(times, zone, reminder_locale(handler_input), local_now(ctx.now, zone),
