@@ -8,8 +8,6 @@ fetched over the network: verifiers built here read it from a file.
 from __future__ import annotations
 
 import importlib.util
-import itertools
-import json
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,6 +18,8 @@ from types import ModuleType
 from typing import Any
 
 from bench import ROOT
+from skill.console.envelopes import Envelopes, launch_request
+from skill.console.envelopes import encode as encode  # every part of the bench encodes through here
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-0000000be4c4"
 USER_ID = "amzn1.ask.account.BENCH-USER"
@@ -33,7 +33,6 @@ CERT_URL_HEADER = "SignatureCertChainUrl"
 SIGNATURE_HEADER = "Signature-256"
 
 Headers = dict[str, str]
-_ids = itertools.count(1)
 
 
 def tests_module(name: str) -> ModuleType:
@@ -50,60 +49,32 @@ def tests_module(name: str) -> ModuleType:
     return module
 
 
-def timestamp(at: datetime | None = None) -> str:
-    """A request timestamp as Alexa writes it (UTC, whole seconds, 'Z')."""
-    return (at or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+# The benchmark's requests come from the one envelope builder (skill/console/envelopes.py).
+_REQUESTS = Envelopes(skill_id=SKILL_ID, user_id=USER_ID, device_id=DEVICE_ID, api_endpoint=API_ENDPOINT,
+                      api_access_token="bench-api-access-token", request_id_prefix="amzn1.echo-api.request.bench-")
 
 
 def envelope(request: dict[str, Any], *, attributes: Mapping[str, Any] | None = None, new: bool = False,
              user_id: str = USER_ID) -> dict[str, Any]:
-    """A complete request envelope in Alexa's wire format."""
-    request = {"requestId": f"amzn1.echo-api.request.bench-{next(_ids)}", "timestamp": timestamp(),
-               "locale": "en-US", **request}
-    return {
-        "version": "1.0",
-        "session": {"new": new, "sessionId": f"amzn1.echo-api.session.bench-{user_id[-8:]}",
-                    "application": {"applicationId": SKILL_ID}, "attributes": dict(attributes or {}),
-                    "user": {"userId": user_id}},
-        "context": {"System": {
-            "application": {"applicationId": SKILL_ID},
-            "user": {"userId": user_id},
-            "device": {"deviceId": DEVICE_ID, "supportedInterfaces": {}},
-            "apiEndpoint": API_ENDPOINT,
-            "apiAccessToken": "bench-api-access-token",
-        }},
-        "request": request,
-    }
+    """A complete request envelope in Alexa's wire format; one session id per user."""
+    return _REQUESTS.envelope(request, session_attributes=attributes, new=new, user_id=user_id,
+                              session_id=f"amzn1.echo-api.session.bench-{user_id[-8:]}")
 
 
 def launch(**kw: Any) -> dict[str, Any]:
     """"Alexa, open foot coach"."""
-    return envelope({"type": "LaunchRequest"}, new=True, **kw)
+    return envelope(launch_request(), new=True, **kw)
 
 
 def intent(name: str, slots: Mapping[str, tuple[str, str]] | None = None, **kw: Any) -> dict[str, Any]:
     """An IntentRequest; each slot is (value heard, catalog id it resolved to)."""
-    built = {}
-    for slot_name, (value, slot_id) in (slots or {}).items():
-        built[slot_name] = {
-            "name": slot_name, "value": value, "confirmationStatus": "NONE",
-            "resolutions": {"resolutionsPerAuthority": [{
-                "authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.ExerciseName",
-                "status": {"code": "ER_SUCCESS_MATCH"},
-                "values": [{"value": {"name": value, "id": slot_id}}]}]},
-        }
-    return envelope({"type": "IntentRequest", "dialogState": "STARTED",
-                     "intent": {"name": name, "confirmationStatus": "NONE", "slots": built}}, **kw)
+    specs = {slot_name: {"value": value, "id": slot_id} for slot_name, (value, slot_id) in (slots or {}).items()}
+    return envelope(_REQUESTS.intent_request(name, specs), **kw)
 
 
 def start_exercise(exercise_id: str, spoken: str, **kw: Any) -> dict[str, Any]:
     """"Start <exercise>": a counted set."""
     return intent("StartExerciseIntent", {"exercise": (spoken, exercise_id)}, **kw)
-
-
-def encode(payload: Mapping[str, Any]) -> bytes:
-    """Serialise an envelope the way Alexa sends it (compact UTF-8 JSON)."""
-    return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
 class LocalChain:

@@ -6,7 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import alexa_requests as rq
@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from skill.app import create_app
+from skill.console.local_alexa import LocalAlexa, Turn
 
 pytest_plugins = ["storage_fixtures", "signing_fixtures"]
 
@@ -63,47 +64,35 @@ class Reply:
         return re.sub(r"\s+", " ", " ".join(out))
 
 
-class Alexa:
-    """Drive a multi-turn conversation through POST /, carrying session attributes like Alexa does."""
+class Alexa(LocalAlexa):
+    """Drive a multi-turn conversation through POST /: the console's driver with the tests' ids, and Replies.
+
+    It carries session attributes like Alexa does; `clock` stamps the requests and `wait` moves it.
+    """
 
     def __init__(self, client: FlaskClient, **identity: Any) -> None:
-        self.client = client
-        self.identity = identity
-        self.attributes: dict[str, Any] = {}
-        self.clock = datetime.now(timezone.utc)
-        self.new_session = True
+        super().__init__(client, envelopes=rq.REQUESTS, clock=datetime.now(timezone.utc), **identity)
 
     def send(self, payload: dict[str, Any]) -> Reply:
         """Post one request envelope; return the reply and keep its session attributes."""
-        response = self.client.post("/", json=payload)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        reply = Reply(response.get_json())
-        self.attributes = reply.session_attributes
-        self.new_session = bool(reply.ends_session)
-        if reply.ends_session:
-            self.attributes = {}
-        return reply
-
-    def wait(self, seconds: float) -> None:
-        """Let time pass between turns (moves the request timestamps)."""
-        self.clock += timedelta(seconds=seconds)
-
-    def _common(self) -> dict[str, Any]:
-        return {"session_attributes": self.attributes, "new": self.new_session, "at": self.clock, **self.identity}
+        return _reply(self.post_envelope(payload))
 
     def launch(self) -> Reply:
         """ "Alexa, open foot coach"."""
-        self.attributes, self.new_session = {}, True
-        return self.send(rq.launch(**self._common()))
+        return _reply(super().launch())
 
     def say(self, intent: str, **slots: Any) -> Reply:
         """Say something that resolves to `intent` (slots as rq.intent takes them)."""
-        return self.send(rq.intent(intent, slots or None, **self._common()))
+        return _reply(self.intent(intent, slots or None))
 
-    def end_session(self) -> None:
-        """The session times out; the next request starts a new one."""
-        self.send(rq.session_ended(**self._common()))
-        self.attributes, self.new_session = {}, True
+    def end_session(self, reason: str = "USER_INITIATED") -> None:
+        """The session ends (the user left); the next request starts a new one."""
+        super().end_session(reason)
+
+
+def _reply(turn: Turn) -> Reply:
+    assert turn.status == 200, turn.error
+    return Reply(turn.body)
 
 
 @pytest.fixture

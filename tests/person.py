@@ -4,7 +4,7 @@ interaction model, sent as real request JSON with realistic timestamps (they lis
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import alexa_requests as rq
 from conftest import Reply
 from flask.testing import FlaskClient
 
+from skill.console.local_alexa import LocalAlexa, Turn
 from skill.console.matching import UtteranceMatcher
 
 MODEL = Path(__file__).resolve().parents[1] / "interaction_model" / "en-US.json"
@@ -20,38 +21,43 @@ MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
 
 class Person:
-    """One user: says things, waits, listens to a counted turn to its end."""
+    """One user: says things, waits, listens to a counted turn to its end (through the console's driver)."""
 
     def __init__(self, client: FlaskClient, *, at: datetime = MORNING, user_id: str | None = None) -> None:
-        self.client = client
         self.user_id = user_id or f"amzn1.ask.account.PERSON-{uuid.uuid4().hex}"
-        self.clock = at
-        self.attributes: dict[str, Any] = {}
-        self.in_session = False
+        self.alexa = LocalAlexa(client, envelopes=rq.REQUESTS, clock=at, user_id=self.user_id)
         self.last: Reply | None = None
+
+    @property
+    def clock(self) -> datetime:
+        """The moment of the next request."""
+        assert self.alexa.clock is not None
+        return self.alexa.clock
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The session attributes the next request carries."""
+        return self.alexa.attributes
+
+    @property
+    def in_session(self) -> bool:
+        """Whether a session is open."""
+        return self.alexa.in_session
 
     def says(self, words: str) -> Reply:
         """Say `words` now (a launch phrase, or anything outside a session, opens a new session)."""
-        match = MATCHER.match(words)
-        request = match.to_request(rq.SKILL_ID)
-        new = request["type"] == "LaunchRequest" or not self.in_session
-        envelope = rq.envelope(request, session_attributes={} if new else self.attributes, new=new,
-                               user_id=self.user_id, at=self.clock)
-        return self._post(envelope)
+        return self._heard(self.alexa.send(MATCHER.match(words)))
 
-    def _post(self, envelope: dict[str, Any]) -> Reply:
-        response = self.client.post("/", json=envelope)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        reply = Reply(response.get_json())
+    def _heard(self, turn: Turn) -> Reply:
+        assert turn.status == 200, turn.error
+        reply = Reply(turn.body)
         self.last = reply
-        self.in_session = reply.ends_session is False
-        self.attributes = reply.session_attributes if self.in_session else {}
-        self.clock += timedelta(seconds=1)   # saying something takes a moment
+        self.alexa.wait(1)   # saying something takes a moment
         return reply
 
     def waits(self, seconds: float) -> None:
         """Let time pass (the request timestamps move on)."""
-        self.clock += timedelta(seconds=seconds)
+        self.alexa.wait(seconds)
 
     def listens(self) -> None:
         """Hear the last counted turn to its end, then a moment to answer."""
@@ -63,9 +69,7 @@ class Person:
         assert self.last is not None and self.last.reprompt, "nothing is asked again on silence"
         reprompt = self.last
         self.waits(16)
-        self._post(rq.session_ended("EXCEEDED_MAX_REPROMPTS", session_attributes=self.attributes,
-                                    user_id=self.user_id, at=self.clock))
-        self.in_session, self.attributes = False, {}
+        self._heard(self.alexa.end_session("EXCEEDED_MAX_REPROMPTS"))
         return reprompt
 
     @property

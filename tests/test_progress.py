@@ -184,7 +184,7 @@ def settings_api() -> Iterator[str]:
 
 def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: str, monkeypatch: Any) -> None:
     """A session at 23:00 local time counts for that local day, not for the UTC day."""
-    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)  # 23:00 on the 21st in Kiritimati
     finish_one_exercise(alexa)
@@ -198,7 +198,7 @@ def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: str
 def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, settings_api: str, monkeypatch: Any,
                                                        failing: bool) -> None:
     """Later sessions that day reuse the answer, even "unknown"; the next day asks again."""
-    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
     SettingsApi.failing = failing
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
@@ -216,7 +216,7 @@ def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, sett
 def test_a_settings_api_answer_that_is_no_time_zone_means_utc(client: FlaskClient, settings_api: str,
                                                               monkeypatch: Any, answer: Any) -> None:
     """The device's answer is outside data too: a name that is no IANA zone is not stored, and days are UTC."""
-    monkeypatch.setattr(rq, "API_ENDPOINT", settings_api)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
     monkeypatch.setattr(SettingsApi, "zone", answer)
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)

@@ -235,7 +235,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlexaApi]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setattr(rq, "API_ENDPOINT", stand_in.url)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", stand_in.url)
     try:
         yield stand_in
     finally:
@@ -409,7 +409,7 @@ def test_accepted_permission_goes_on_to_offer_the_times_and_yes_creates(client: 
     alexa.launch()
     token = ask_for(alexa.say("SetRemindersIntent", firstTime="07:00", secondTime="19:00"))["token"]
     alexa.identity["consent_token"] = CONSENT           # what Alexa sends once the user approved
-    offer = alexa.send(rq.connections_response("ACCEPTED", token, **alexa._common()))
+    offer = alexa.send(rq.connections_response("ACCEPTED", token, **alexa.common()))
     assert "every day at 7 am and 7 pm?" in offer.text and offer.ends_session is False
     alexa.say("AMAZON.YesIntent")
     [call] = api.reminder_calls()
@@ -422,7 +422,7 @@ def test_denied_permission_sends_the_consent_card_and_sets_nothing(client: Flask
     alexa = Alexa(client)
     alexa.launch()
     token = ask_for(alexa.say("SetRemindersIntent"))["token"]
-    reply = alexa.send(rq.connections_response("DENIED", token, **alexa._common()))
+    reply = alexa.send(rq.connections_response("DENIED", token, **alexa.common()))
     assert reply.body["response"]["card"] == {"type": "AskForPermissionsConsent", "permissions": [PERMISSION_SCOPE]}
     assert "I haven't set any reminders" in reply.text and "card to your Alexa app" in reply.text
     assert reply.ends_session is False
@@ -435,7 +435,7 @@ def test_no_answer_or_a_failed_question_sets_nothing(client: FlaskClient, api: A
     alexa = Alexa(client)
     alexa.launch()
     token = ask_for(alexa.say("SetRemindersIntent"))["token"]
-    reply = alexa.send(rq.connections_response(status, token, code=code, **alexa._common()))
+    reply = alexa.send(rq.connections_response(status, token, code=code, **alexa.common()))
     assert "remind me to do my foot exercises" in reply.text and "card" not in reply.body["response"]
     assert api.reminder_calls() == []
 

@@ -190,7 +190,7 @@ def test_the_permissions_are_exactly_those_the_skill_asks_for(client: FlaskClien
     reply = alexa.say("SetRemindersIntent")
     [directive] = reply.body["response"]["directives"]
     asked |= {scope["permissionScope"] for scope in directive["payload"]["permissionScopes"]}
-    denied = alexa.send(rq.connections_response("DENIED", directive["token"], **alexa._common()))
+    denied = alexa.send(rq.connections_response("DENIED", directive["token"], **alexa.common()))
     asked |= set(denied.body["response"]["card"]["permissions"])
 
     # Two devices of one account, one person: the person's place follows them, so the skill reads personId.

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from skill.console.envelopes import connections_response_request
+
 APPROVALS = {"i approve", "approve", "yes", "yeah", "yep", "sure", "ok", "okay", "allow", "i allow", "grant"}
 REFUSALS = {"no", "nope", "deny", "i deny", "don't", "do not", "i don't approve", "i do not approve", "no thanks"}
 
@@ -51,10 +53,7 @@ class PermissionRequest:
 
     def answer(self, status: str) -> dict[str, Any]:
         """The Connections.Response request Alexa sends the skill (payload version 2)."""
-        return {"type": "Connections.Response", "name": "AskFor", "status": {"code": "200", "message": "OK"},
-                "payload": {"permissionScopes": [{"permissionScope": s, "consentLevel": "ACCOUNT"} for s in self.scopes],
-                            "status": status},
-                "token": self.token}
+        return connections_response_request(status, self.token, scopes=self.scopes)
 
 
 def describe(response: dict[str, Any]) -> list[str]:

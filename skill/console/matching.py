@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skill.console import envelopes
+
 LAUNCH_REQUEST = "LaunchRequest"
 INTENT_REQUEST = "IntentRequest"
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
@@ -84,17 +86,11 @@ class SlotMatch:
 
     def to_slot(self, skill_id: str) -> dict[str, Any]:
         """The slot as Alexa sends it, with entity resolution for a custom slot type."""
-        slot: dict[str, Any] = {"name": self.name, "value": self.heard, "confirmationStatus": "NONE"}
         if not self.custom:
-            return slot
-        authority: dict[str, Any] = {"authority": f"amzn1.er-authority.echo-sdk.{skill_id}.{self.slot_type}"}
-        if self.value is None:
-            authority["status"] = {"code": "ER_SUCCESS_NO_MATCH"}
-        else:
-            authority["status"] = {"code": "ER_SUCCESS_MATCH"}
-            authority["values"] = [{"value": {"name": self.value.name, "id": self.value.id}}]
-        slot["resolutions"] = {"resolutionsPerAuthority": [authority]}
-        return slot
+            return envelopes.slot(self.name, self.heard, skill_id=skill_id)
+        return envelopes.slot(self.name, self.heard, skill_id=skill_id, slot_type=self.slot_type,
+                    resolved_id=self.value.id if self.value else None,
+                    resolved_name=self.value.name if self.value else None)
 
 
 @dataclass(frozen=True)
@@ -119,10 +115,8 @@ class Match:
     def to_request(self, skill_id: str) -> dict[str, Any]:
         """The `request` part of an envelope (without id, timestamp and locale)."""
         if self.request_type == LAUNCH_REQUEST:
-            return {"type": LAUNCH_REQUEST}
-        slots = {slot.name: slot.to_slot(skill_id) for slot in self.slots}
-        return {"type": INTENT_REQUEST, "dialogState": "STARTED",
-                "intent": {"name": self.intent, "confirmationStatus": "NONE", "slots": slots}}
+            return envelopes.launch_request()
+        return envelopes.intent_request(self.intent or "", {matched.name: matched.to_slot(skill_id) for matched in self.slots})
 
 
 @dataclass(frozen=True)
