@@ -8,6 +8,7 @@ module outside a folder (except app.py), and on a file over 300 lines.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,14 @@ def test_every_layer_folder_says_what_lives_there() -> None:
         init = SKILL_DIR / layer / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and len(doc) > 40, f"write a docstring in skill/{layer}/__init__.py saying what lives there"
+
+
+def test_the_readme_layout_names_every_folder_and_only_those() -> None:
+    """README.md's Layout map has one line per folder of skill/ (and app.py), and names nothing that is gone."""
+    readme = (SKILL_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```\n(skill/\n.*?)```", section, re.S)
+    named = re.findall(r"^  ([a-z_]+(?:/|\.py))\s", block, re.M)
+    folders = sorted(f"{p.name}/" for p in SKILL_DIR.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert sorted(named) == sorted([*folders, "app.py"]), "update README.md's Layout: one line per folder of skill/"
+    assert len(named) == len(set(named)), "a folder is named twice in README.md's Layout"
