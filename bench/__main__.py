@@ -3,8 +3,11 @@
 Phases, each bounded in time and count, all on 127.0.0.1:
 
 1. in process: each conversation turn, Foot Coach (verification, SQLite) against the SDK hello-world;
-2. HTTP: gunicorn with 2 sync workers, 1/10/100 users, Foot Coach against hello-world and bare Flask;
-3. verification alone (warm cache), and start-up to the first answered request.
+2. HTTP: the Procfile's server, 1/10/100 users, new connection per request and keep-alive, Foot Coach
+   against hello-world on the same server, hello-world on gunicorn sync workers, and bare Flask;
+3. slow clients: slow-header and slow-body connections held while users send turns and /healthz is polled;
+4. verification alone (warm cache), and start-up to the first answered request;
+5. with --servers only: the candidate servers side by side (the table the Procfile's server was chosen from).
 
 Prints Markdown tables with ratios to the baselines and writes every figure as JSON.
 """
@@ -25,28 +28,30 @@ from typing import Any
 
 from bench import ROOT
 
-PHASES = ("inprocess", "http", "verification", "startup")
+PHASES = ("inprocess", "http", "slow", "verification", "startup")
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
 README = ROOT / "bench" / "README.md"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How much to measure; the defaults take about two minutes on a 2-core machine."""
+    """How much to measure; the defaults take about four minutes on a 2-core machine."""
 
     iterations: int = 6000          # in-process conversations (5 turns each), per skill
     inprocess_seconds: float = 40   # ... or until this much time has passed
     users: tuple[int, ...] = (1, 10, 100)
     warmup: float = 1.0             # HTTP: seconds of unmeasured load before each run
-    seconds: float = 8.0            # HTTP: measured seconds per run (9 runs)
+    seconds: float = 5.0            # HTTP: measured seconds per run (24 runs)
     max_requests: int = 100_000     # HTTP: per run, whichever comes first
     verify_iterations: int = 20_000
     cold_iterations: int = 50
     startup_runs: int = 5
+    slow_seconds: float = 20.0      # slow-client phase: how long the slow clients are held
+    slow_clients: int = 50          # ... of each kind (slow-header, slow-body)
 
 
 QUICK = Settings(iterations=500, inprocess_seconds=10, warmup=0.3, seconds=1.5, verify_iterations=3000,
-                 cold_iterations=10, startup_runs=2)
+                 cold_iterations=10, startup_runs=2, slow_seconds=5.0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,7 +71,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ablation", action="store_true",
                         help="HTTP: also run Foot Coach without storage, without verification, and without "
                              "storage, verification and the request log (what the gap is made of)")
-    parser.add_argument("--timeout", type=float, default=600, help="give up (stopping every server) after this many seconds")
+    parser.add_argument("--servers", action="store_true",
+                        help="also measure every candidate server side by side (several minutes more)")
+    parser.add_argument("--slow-seconds", type=float, help="slow-client phase: seconds the slow clients are held")
+    parser.add_argument("--timeout", type=float, default=900, help="give up (stopping every server) after this many seconds")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the 1-minute load average to drop below 0.5")
     return parser.parse_args(argv)
@@ -79,7 +87,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         overrides["users"] = tuple(int(u) for u in args.users.split(","))
         if not all(0 < u <= 1000 for u in overrides["users"]):
             raise SystemExit("--users: each level must be between 1 and 1000")
-    for name in ("seconds", "warmup", "iterations", "startup_runs", "verify_iterations"):
+    for name in ("seconds", "warmup", "iterations", "startup_runs", "verify_iterations", "slow_seconds"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if "iterations" in overrides:
@@ -138,6 +146,21 @@ def main(argv: list[str] | None = None) -> int:
                 results["http"] = httpbench.run(ca, users=settings.users, warmup=settings.warmup,
                                                 seconds=settings.seconds, max_requests=settings.max_requests,
                                                 workdir=workdir, log=log, ablation=args.ablation)
+            if "slow" in phases:
+                log(f"Slow clients: {settings.slow_clients} slow-header + {settings.slow_clients} slow-body, "
+                    f"{settings.slow_seconds:g} s ...")
+                from bench import slowclients
+
+                results["slow"] = slowclients.measure(ca, seconds=settings.slow_seconds, clients=settings.slow_clients,
+                                                      users=10, workdir=workdir, log=log)
+            if args.servers:
+                log("Servers side by side ...")
+                from bench import choice
+
+                results["servers"] = choice.run(ca, users=settings.users, warmup=settings.warmup,
+                                                seconds=settings.seconds, max_requests=settings.max_requests,
+                                                workdir=workdir, log=log, slow_seconds=min(settings.slow_seconds, 5.0),
+                                                slow=settings.slow_clients)
             if "verification" in phases:
                 log("Verification alone ...")
                 from bench import verification

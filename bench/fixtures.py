@@ -135,7 +135,7 @@ class BenchAuthority:
         return {CERT_URL_HEADER: CHAIN_URL, SIGNATURE_HEADER: self._leaf.sign(body)}
 
     def env(self) -> dict[str, str]:
-        """Environment for bench.signed_app (the gunicorn entry point that trusts this CA)."""
+        """Environment for bench.signed_app (the server entry point that trusts this CA)."""
         from bench.signed_app import CHAIN_ENV, ROOT_ENV
 
         return {ROOT_ENV: str(self.root_pem), CHAIN_ENV: str(self.chain_pem)}

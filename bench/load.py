@@ -1,4 +1,4 @@
-"""Load and storage-fault run: simulated users hold whole conversations with gunicorn (2 workers).
+"""Load and storage-fault run: simulated users hold whole conversations with the Procfile's server (2 workers).
 
     python -m bench.load --backend sqlite|postgres --users N --seconds S [--fault] [--max-requests M]
 
@@ -20,7 +20,7 @@ The skill must keep answering 200, recover by itself, and never claim to have sa
 could not: a goodbye that says "I'll remember where you stopped" must be true.
 
 Everything is bounded (seconds, requests, users, per-request timeout), talks to 127.0.0.1 only,
-always stops gunicorn and restores storage, and writes its figures to bench/results/ (gitignored).
+always stops the server and restores storage, and writes its figures to bench/results/ (gitignored).
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bench.fixtures import tests_module
-from bench.httpbench import free_port
+from bench.servers import free_port, procfile_command
+from bench.servers import stop as stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -198,17 +199,7 @@ def _with_database(parts: Any, database: str, application_name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", urlencode(query), ""))
 
 
-# --- gunicorn ----------------------------------------------------------------------------------------
-
-def procfile_command() -> str:
-    """The Procfile's web command, bound to loopback only."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            command = line.removeprefix("web:").strip().replace("0.0.0.0:", "127.0.0.1:")
-            if "127.0.0.1:" not in command:
-                raise RuntimeError(f"cannot bind the Procfile's command to 127.0.0.1: {command}")
-            return command
-    raise RuntimeError("Procfile has no web: line")
+# --- the Procfile's server --------------------------------------------------------------------------
 
 
 def _die_with_parent() -> None:
@@ -220,8 +211,8 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, skill_id: str, log_path: Path) -> Iterator[int]:
-    """Run the Procfile's gunicorn (2 workers) on a free loopback port; yield the port; always stop it."""
+def procfile_server(database_url: str, skill_id: str, log_path: Path) -> Iterator[int]:
+    """Run the Procfile's web command (2 workers) on a free loopback port; yield the port; always stop it."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "2", "DATABASE_URL": database_url,
            "SKILL_VERIFY_SIGNATURES": "0", "SKILL_ID": skill_id,
@@ -234,16 +225,14 @@ def gunicorn(database_url: str, skill_id: str, log_path: Path) -> Iterator[int]:
         while not healthz(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"gunicorn did not start on 127.0.0.1:{port}\n{tail}")
+                raise RuntimeError(f"the server did not start on 127.0.0.1:{port}\n{tail}")
             time.sleep(0.1)
+        # Every worker has loaded the app (granian holds up a stop asked for while a worker boots).
+        while log_path.read_text(errors="replace").count("Started worker") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)
 
 
 def healthz(port: int) -> dict[str, Any] | None:
@@ -636,10 +625,10 @@ def run_load(config: LoadConfig, workdir: Path | None = None) -> dict[str, Any]:
         stack.callback(backend.cleanup)
         reader = make_store(backend.reader_url, key_fn=user_key)   # the app's own key function
         stack.callback(reader.close)
-        log_path = folder / "gunicorn.log"
-        with gunicorn(backend.url, rq.SKILL_ID, log_path) as port:
+        log_path = folder / "server.log"
+        with procfile_server(backend.url, rq.SKILL_ID, log_path) as port:
             run, elapsed, final = drive(config, port, reader, rq, run_id, backend)
-        server_log = log_path_text(log_path)   # complete now that gunicorn has stopped
+        server_log = log_path_text(log_path)   # complete now that the server has stopped
         return build_report(run, config, elapsed, final, run.sent + final["requests"], server_log, run_id)
 
 
@@ -783,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="where to write the report (default: bench/results/)")
     args = parser.parse_args(argv)
-    # SIGTERM too must run the finally blocks that restore storage and stop gunicorn.
+    # SIGTERM too must run the finally blocks that restore storage and stop the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)   # the checker's own reconnect attempts
     config = LoadConfig(args.backend, args.users, args.seconds, args.max_requests, args.fault, args.fault_at,

@@ -1,11 +1,12 @@
-"""Gunicorn entry point for the benchmark: the real Foot Coach app, trusting the benchmark's test CA.
+"""Server entry point for the benchmark: the real Foot Coach app, trusting the benchmark's test CA.
 
-``gunicorn "bench.signed_app:create_app()"`` builds exactly what ``skill.app:create_app()`` builds,
-with one difference: its SignatureVerifier trusts only the root in the PEM file named by
-FOOT_COACH_BENCH_TRUSTED_ROOT and reads the chain from the file named by FOOT_COACH_BENCH_CHAIN
-instead of downloading it. Verification is forced on. Without both variables it refuses to start,
-so it cannot be mistaken for a production entry point (the Procfile uses skill.app, and this
-package is not installed with the project).
+``create_app`` builds exactly what ``skill.app:create_app()`` builds, with one difference: its
+SignatureVerifier trusts only the root in the PEM file named by FOOT_COACH_BENCH_TRUSTED_ROOT and
+reads the chain from the file named by FOOT_COACH_BENCH_CHAIN instead of downloading it.
+Verification is forced on. Without both variables it refuses to start, so it cannot be mistaken
+for a production entry point (the Procfile uses skill.app, and this package is not installed
+with the project). ``create_served_app`` is the same behind the Gate (skill/webservice/gate.py), as the Procfile
+serves the skill.
 
 For ``./dev bench --ablation`` only, FOOT_COACH_BENCH_WITHOUT names parts to leave out (storage,
 verification, log), so that one run shows what each of them costs.
@@ -55,6 +56,13 @@ def create_app() -> Any:
         # A level of its own: the webhook then adds no handler and writes no request lines.
         logging.getLogger(LOGGER_NAME).setLevel(logging.WARNING)
     return create_skill_app(config)
+
+
+def create_served_app() -> Any:
+    """create_app() as the Procfile serves the skill's app: behind the Gate (skill/webservice/gate.py)."""
+    from skill.webservice.gate import gated
+
+    return gated(create_app())
 
 
 def parts_left_out(value: str) -> set[str]:

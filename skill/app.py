@@ -20,6 +20,7 @@ from skill.webservice.verifier import (
     SignatureVerifier,
     TimestampVerifier,
 )
+from skill.webservice.gate import APP_THREADS, gated
 from skill.webservice.webhook import make_webhook
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                        verification="on" if app.config["SKILL_VERIFY_SIGNATURES"] else "off")
 
     return app
+
+
+def create_served_app() -> Flask:
+    """The app as the Procfile serves it: behind the Gate (skill/webservice/gate.py).
+
+    FOOT_COACH_APP_THREADS sets how many threads per worker run the skill (default 2).
+    """
+    return gated(create_app(), threads=int(os.environ.get("FOOT_COACH_APP_THREADS") or APP_THREADS))
 
 
 def _verifiers(config: Mapping[str, Any]) -> list[Any]:

@@ -37,25 +37,33 @@ def test_the_benchmark_runs_every_phase_and_writes_its_results(tmp_path: Path) -
     out = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--iterations", "5", "--users", "1,3", "--seconds", "0.3",
-         "--warmup", "0.1", "--startup-runs", "1", "--verify-iterations", "50", "--json", str(out),
-         "--timeout", "120"],
-        cwd=ROOT, capture_output=True, text=True, timeout=150,
+         "--warmup", "0.1", "--startup-runs", "1", "--verify-iterations", "50", "--slow-seconds", "1",
+         "--json", str(out), "--timeout", "150"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert {"inprocess", "http", "verification", "startup", "targets", "machine"} <= results.keys()
+    assert {"inprocess", "http", "slow", "verification", "startup", "targets", "machine"} <= results.keys()
     assert results["inprocess"]["iterations"] == 5
     assert set(results["inprocess"]["turns"]) == set(inprocess.TURNS)
-    runs = {(r["app"], r["users"]): r for r in results["http"]["runs"]}
-    assert set(runs) == {(app, users) for app in ("foot_coach", "hello_world", "bare_flask") for users in (1, 3)}
+    runs = {(r["app"], r["users"], r["mode"]): r for r in results["http"]["runs"]}
+    assert set(runs) == {(app, users, mode) for app in ("foot_coach", "hello_world", "hello_world_gunicorn_sync",
+                                                         "bare_flask")
+                         for users in (1, 3) for mode in ("close", "keep-alive")}
     for run in runs.values():
         assert run["completed"] > 0 and run["errors"] == 0, run
+    # Keep-alive really keeps connections on the Procfile's server (one per user and slice of the
+    # run); gunicorn's sync workers close each.
+    per_user = results["http"]["settings"]["rounds"]
+    assert runs[("foot_coach", 3, "keep-alive")]["connections_opened"] <= 3 * per_user
+    assert runs[("hello_world_gunicorn_sync", 3, "keep-alive")]["connections_opened"] > 3 * per_user
+    assert results["slow"]["turns"]["completed"] > 0
     assert results["startup"]["all_answered"]
-    assert len(results["targets"]) == 4
-    for heading in ("### Targets", "### In process", "### HTTP", "### Request verification", "### Start-up",
-                    "### Machine"):
+    assert len(results["targets"]) == 7
+    for heading in ("### Targets", "### In process", "### HTTP", "### Slow clients", "### Request verification",
+                    "### Start-up", "### Machine"):
         assert heading in done.stdout
-    # Every gunicorn master it started has exited (its workers stop with it).
+    # Every server it started has exited (its workers stop with it).
     for app in results["http"]["apps"].values():
         assert not _running(app["pid"]), app
 
@@ -150,9 +158,9 @@ def test_the_ablation_runs_measure_every_variant(ca: BenchAuthority, tmp_path: P
     from bench import httpbench
 
     results = httpbench.run(ca, users=(1,), warmup=0.1, seconds=0.3, max_requests=500, workdir=tmp_path,
-                            log=lambda *args: None, ablation=True)
+                            log=lambda *args: None, ablation=True, modes=("close",), rounds=1)
     measured = {r["app"]: r for r in results["runs"]}
-    assert set(measured) == {*httpbench.APPS, *httpbench.ABLATIONS}
+    assert set(measured) == {*httpbench.TARGETS, *httpbench.ABLATIONS}
     for run in measured.values():
         assert run["completed"] > 0 and run["errors"] == 0, run
     assert {name: app["without"] for name, app in results["apps"].items() if app["without"]} == httpbench.ABLATIONS

@@ -1,4 +1,4 @@
-"""bench.load in small: simulated users through real gunicorn, on SQLite and PostgreSQL, with storage faults.
+"""bench.load in small: simulated users through the Procfile's real server, on SQLite and PostgreSQL, with storage faults.
 
 Every run is bounded (a few seconds, 8 users), on 127.0.0.1 only, and stops its server. The full
 runs are ``python -m bench.load --backend sqlite|postgres --users 20 --seconds 20 [--fault]``.
