@@ -115,7 +115,7 @@ class Gate:
                 if close is not None:
                     close()
 
-        body = self.pool.run(respond)
+        body: list[bytes] = self.pool.run(respond)
         start_response(*status_headers)
         return body
 
