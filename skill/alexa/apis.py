@@ -16,8 +16,12 @@ from urllib.parse import urlsplit
 import requests
 from ask_sdk_core.api_client import DefaultApiClient
 from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_core.exceptions import SerializationException as SdkSerializationException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceException
+from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializationException
+
+from skill.progress.zones import zone_name
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,12 @@ def device_timezone(handler_input: HandlerInput) -> str | None:
         return None
     try:
         zone = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
-    except (ServiceException, ApiClientException, ValueError) as err:
-        log.info("time zone unavailable, using UTC: %s", err)
+    except (ServiceException, ApiClientException, SdkSerializationException, RuntimeSerializationException,
+            ValueError, TypeError) as err:
+        # An answer that is not JSON (a proxy's error page, say) is a failed call like any other.
+        log.info("time zone unavailable, using UTC: %s", type(err).__name__)
         return None
-    return zone if isinstance(zone, str) else None
+    name = zone_name(zone)
+    if name is None and zone is not None:
+        log.info("the Settings API sent a time zone zoneinfo does not list; using UTC")
+    return name

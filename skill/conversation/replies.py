@@ -34,6 +34,7 @@ class Context:
     now: float  # request timestamp, seconds since the epoch
     today: date  # the user's local day
     loaded: UserProgress | None = None  # exactly what storage returned (None: same as progress)
+    progress_read: bool = True   # False: storage could not be read this turn (progress is the session's only)
 
 
 @dataclass(frozen=True)

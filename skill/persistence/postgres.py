@@ -135,10 +135,6 @@ class PostgresStore(SqlStore):
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
         return bool(cur.fetchone()[0])
 
-    def _probe(self, cur: Cursor) -> None:
-        cur.execute("SELECT 1")
-        cur.fetchone()
-
     def close(self) -> None:
         """Close the pool and its connections; later operations raise PersistenceException."""
         self._pool.close(timeout=5.0)
