@@ -21,7 +21,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceException
 from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializationException
 
-from skill.progress.zones import zone_name
+from skill.progress.local_time import valid_zone
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def device_timezone(handler_input: HandlerInput) -> str | None:
         # An answer that is not JSON (a proxy's error page, say) is a failed call like any other.
         log.info("time zone unavailable, using UTC: %s", type(err).__name__)
         return None
-    name = zone_name(zone)
+    name = valid_zone(zone)
     if name is None and zone is not None:
         log.info("the Settings API sent a time zone zoneinfo does not list; using UTC")
     return name

@@ -31,9 +31,13 @@ from skill.conversation.replies import Context, Reply
 from skill.persistence.protocol import ProgressStore
 from skill.progress.events import MAX_UNSAVED_EVENTS, ProgressEvent, turn_event_ids
 from skill.progress.state import Question, SessionState, UserProgress
-from skill.progress.zones import local_day, sane_moment
+from skill.progress.local_time import local_day
 from skill.speech.ssml import Speech
 from skill.workout.routine import Workout
+
+# Request times outside these are not Alexa's (it launched in 2014): the server's clock is used instead.
+EARLIEST_REQUEST = datetime(2014, 1, 1, tzinfo=timezone.utc).timestamp()
+LATEST_REQUEST = datetime(2199, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 class DialogueHandler(AbstractRequestHandler):
@@ -230,7 +234,8 @@ def request_time(timestamp: Any) -> float:
     if isinstance(timestamp, datetime):
         try:
             moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
-            return sane_moment(moment.timestamp(), now)
+            seconds = moment.timestamp()
         except (OverflowError, ValueError, OSError):
             return now
+        return seconds if EARLIEST_REQUEST <= seconds <= LATEST_REQUEST else now
     return now

@@ -15,7 +15,7 @@ from typing import Any
 from skill.content.catalog import Catalog
 from skill.progress.events import Applied, ProgressEvent, apply_events, unsaved_from
 from skill.progress.history import TrainingLog
-from skill.progress.zones import zone_name
+from skill.progress.local_time import valid_zone
 from skill.workout.pace import NORMAL_PACE, clamp_pace
 from skill.workout.planning import Mark
 from skill.workout.routine import Mode, Position, Workout
@@ -121,7 +121,7 @@ class SessionState:
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
                    turn_counted_until=_counted_until(data.get("turn_counted_until"), turn_seconds),
                    session_counted=data.get("session_counted") is True,
-                   timezone=zone_name(data.get("timezone")), question=question, offered=offered,
+                   timezone=valid_zone(data.get("timezone")), question=question, offered=offered,
                    unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
                    skipped=data.get("skipped") is True, unsaved=unsaved_from(data.get("unsaved")))
 
@@ -160,7 +160,7 @@ class UserProgress:
             mode = Mode(data.get("mode", Mode.ROUTINE))
         except ValueError:
             mode = Mode.ROUTINE
-        timezone = zone_name(data.get("timezone"))
+        timezone = valid_zone(data.get("timezone"))
         routines = data.get("routines_completed", 0)
         checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
         return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
