@@ -89,6 +89,12 @@ class SaveLater:
         while True:
             self._wake.wait(delay)
             self._wake.clear()
+            if getattr(self.store, "closed", False):   # the app is shutting down (or a test is done with it)
+                with self._lock:
+                    self.dropped += len(self._waiting)
+                    self._waiting.clear()
+                    self._thread = None
+                return
             if self.retry_once():
                 delay = FIRST_RETRY_SECONDS
             else:

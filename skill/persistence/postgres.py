@@ -135,6 +135,11 @@ class PostgresStore(SqlStore):
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
         return bool(cur.fetchone()[0])
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return bool(self._pool.closed)
+
     def close(self) -> None:
         """Close the pool and its connections; later operations raise PersistenceException."""
         self._pool.close(timeout=5.0)

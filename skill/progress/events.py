@@ -22,9 +22,9 @@ from skill.progress.history import TrainingLog
 
 # Days an event may name: Alexa launched in 2014; anything outside was not made by this skill.
 FIRST_DAY, LAST_DAY = date(2014, 1, 1), date(2199, 12, 31)
-MAX_APPLIED_IDS = 200          # ids kept in the stored document: weeks of turns, about 4 KB
+MAX_APPLIED_IDS = 100          # ids kept in the stored document: days of training, about 1.6 KB
 MAX_UNSAVED_EVENTS = 64        # events carried in a session; far more than one session can finish
-_ID = re.compile(r"[0-9a-f]{1,16}\.[0-9]{1,3}~?")
+_ID = re.compile(r"[0-9a-f]{1,12}\.[0-9]{1,3}~?")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def turn_event_ids(events: tuple[ProgressEvent, ...], request_id: str) -> tuple[
 
     Events already named (carried from an earlier turn) keep their ids.
     """
-    turn = hashlib.blake2b(request_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    turn = hashlib.blake2b(request_id.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     return tuple(event if event.id else replace(event, id=f"{turn}.{index}")
                  for index, event in enumerate(events))
 
