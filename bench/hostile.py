@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 import sys
 import tempfile
@@ -30,6 +31,8 @@ from bench.fixtures import tests_module
 from bench.load import check_response, spoken
 
 MAX_RESPONSE_BYTES = 120 * 1024
+MAX_TURN_SECONDS = 90.0
+BREAK = re.compile(r'<break time="(\d+)(ms|s)"/>')
 BAD_ZONES: list[Any] = ["America", "Etc", "Mars/Olympus", "zone.tab", 5, "Europe/Berlin\x00", "../../etc/passwd"]
 BAD_API_ANSWERS = [b'"America"', b'"Etc"', b'"Mars/Olympus"', b'"zone.tab"', b"5", b'"a\\u0000b"', b"<html>oops</html>"]
 
@@ -172,11 +175,17 @@ def judge(server: Server, make: Callable[[], dict[str, Any]] | bytes) -> str:
     if status != 200:
         return "refused_4xx"
     problem, body = check_response(data)
-    if problem or len(data) > MAX_RESPONSE_BYTES:
+    if problem or len(data) > MAX_RESPONSE_BYTES or silence_seconds(body) > MAX_TURN_SECONDS:
         return "invalid_200"
     if body.get("response", {}).get("outputSpeech") and "something went wrong" in spoken(body):
         return "apology"
     return "valid"
+
+
+def silence_seconds(body: dict[str, Any]) -> float:
+    """The breaks of a response's speech, in seconds (a turn is at most MAX_TURN_SECONDS long)."""
+    ssml = (body.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
+    return sum(float(ms) / 1000 if unit == "ms" else float(ms) for ms, unit in BREAK.findall(ssml))
 
 
 def main() -> int:
