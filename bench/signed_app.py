@@ -29,6 +29,8 @@ CHAIN_ENV = "FOOT_COACH_BENCH_CHAIN"
 # For `./dev bench --ablation` only: comma-separated parts to leave out, to measure what each costs.
 WITHOUT_ENV = "FOOT_COACH_BENCH_WITHOUT"
 PARTS = ("storage", "verification", "log")
+# For bench.memory only: "1" serves the chain for every certificate URL, not just the benchmark's one.
+ANY_URL_ENV = "FOOT_COACH_BENCH_ANY_CHAIN_URL"
 
 
 def create_app() -> Any:
@@ -48,7 +50,9 @@ def create_app() -> Any:
         raise RuntimeError(f"bench.signed_app is for the benchmark only: set {ROOT_ENV} and {CHAIN_ENV}")
     without = parts_left_out(os.environ.get(WITHOUT_ENV, ""))
     roots = x509.load_pem_x509_certificates(Path(root_file).read_bytes())
-    verifier = SignatureVerifier(trusted_roots=roots, fetch=LocalChain(CHAIN_URL, chain_file))
+    # For bench.memory: the chain is served under any URL Amazon's rules allow, so each new URL costs a download.
+    fetch = AnyChainUrl(chain_file) if os.environ.get(ANY_URL_ENV) == "1" else LocalChain(CHAIN_URL, chain_file)
+    verifier = SignatureVerifier(trusted_roots=roots, fetch=fetch)
     config: dict[str, Any] = {"SIGNATURE_VERIFIER": verifier, "SKILL_VERIFY_SIGNATURES": "verification" not in without}
     if "storage" in without:
         config["STORE"] = NoStorage()
@@ -96,8 +100,21 @@ class NoStorage(AbstractPersistenceAdapter):
     def ping(self, wait: float = 2.0) -> bool:
         return True
 
+    def last_write(self) -> None:
+        return None
+
     def ensure_schema(self) -> None:
         pass
 
     def close(self) -> None:
         pass
+
+
+class AnyChainUrl:
+    """A verifier `fetch` that serves one chain file for every URL (each new URL is a cache miss)."""
+
+    def __init__(self, path: str) -> None:
+        self.chain = Path(path).read_bytes()
+
+    def __call__(self, url: str) -> bytes:
+        return self.chain

@@ -15,12 +15,12 @@ from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES, load_catalog
 from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
 from skill.persistence import make_store
+from skill.webservice.gate import APP_THREADS, gated
 from skill.webservice.verifier import (
     ApplicationIdVerifier,
     SignatureVerifier,
     TimestampVerifier,
 )
-from skill.webservice.gate import APP_THREADS, gated
 from skill.webservice.webhook import make_webhook
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Any:
-        """Liveness plus storage reachability; always 200 so a storage fault is visible, not fatal."""
+        """Liveness, whether storage takes writes now, and this process's last save; always 200.
+
+        "storage" comes from a write probe (one small committed write), as "storage_check" says;
+        "last_save" is what the last real save in this process did, and how many seconds ago.
+        A storage fault is visible to monitoring, never fatal.
+        """
         reachable = store.ping()
-        return jsonify(status="ok", storage="reachable" if reachable else "unreachable",
+        last = store.last_write()
+        return jsonify(status="ok", storage="reachable" if reachable else "unreachable", storage_check="write probe",
+                       last_save=None if last is None else {"outcome": "saved" if last.saved else "failed",
+                                                            "seconds_ago": last.seconds_ago},
                        verification="on" if app.config["SKILL_VERIFY_SIGNATURES"] else "off")
 
     return app

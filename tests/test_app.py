@@ -67,10 +67,14 @@ def test_requests_for_another_skill_are_refused(client: Any) -> None:
 
 
 def test_healthz_reports_reachable_storage(client: Any) -> None:
-    """GET /healthz is 200 with a small JSON status."""
+    """GET /healthz is 200 with a small JSON status: a write probe, and the last save once there is one."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "storage": "reachable", "verification": "off"}
+    assert response.get_json() == {"status": "ok", "storage": "reachable", "storage_check": "write probe",
+                                   "last_save": None, "verification": "off"}
+    Alexa(client).launch()
+    last_save = client.get("/healthz").get_json()["last_save"]
+    assert last_save["outcome"] == "saved" and 0 <= last_save["seconds_ago"] < 5
 
 
 def test_storage_down_the_skill_still_coaches_and_healthz_says_so(tmp_path: Path) -> None:

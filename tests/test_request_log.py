@@ -82,13 +82,13 @@ def test_a_whole_conversation_logs_one_line_per_request_and_never_a_raw_user_id(
             client.post("/", json=rq.launch(user_id=user, skill_id=rq.OTHER_SKILL_ID)).status_code,
             client.post("/", data=b"x" * (200 * 1024), content_type="application/json").status_code,
             client.post("/", json=rq.envelope({"type": "CanFulfillIntentRequest"}, user_id=user)).status_code,
-            # Storage cannot be keyed without an id: warnings with tracebacks, still no raw id.
+            # No user id: malformed, refused with one warning, still no raw id.
             client.post("/", json=rq.launch(user_id="")).status_code,
             # No session at all: the skill's catch-all answers, logging a traceback.
             client.post("/", json={"version": "1.0", "request": {"type": "LaunchRequest"}, "context": {"System": {
                 "application": {"applicationId": rq.SKILL_ID}, "user": {"userId": user}}}}).status_code,
         ]
-    assert statuses == [400, 400, 413, 200, 200, 200]
+    assert statuses == [400, 400, 413, 200, 400, 200]
     lines = request_lines(caplog)
     assert len(lines) == sent + len(statuses)
     assert [(line["request_type"], line["intent"], line["outcome"], line["status"]) for line in lines] == [
@@ -105,7 +105,7 @@ def test_a_whole_conversation_logs_one_line_per_request_and_never_a_raw_user_id(
         ("LaunchRequest", None, "refused", 400),
         (None, None, "too_large", 413),
         ("CanFulfillIntentRequest", None, "ok", 200),
-        ("LaunchRequest", None, "ok", 200),
+        ("LaunchRequest", None, "bad_request", 400),
         ("LaunchRequest", None, lines[-1]["outcome"], 200),
     ]
     assert lines[-1]["outcome"] in ("ok", "error")

@@ -26,11 +26,12 @@ from skill.speech.ssml import (
     Say,
     Silence,
     Speech,
-    parse_ssml,
+    SpeechTooLong,
 )
 
 EN_US = load_words()
 duration_words, number_word, times_word = EN_US.duration, EN_US.number, EN_US.times
+from skill.speech.replay import parse_ssml
 
 # -- helpers: read SSML the way a speech engine would -------------------------------------------------
 
@@ -236,10 +237,20 @@ def test_fits_one_turn_respects_both_limits() -> None:
     assert not Speech().say("hi").pause(MAX_TURN_SECONDS + 1).fits_one_turn()
     # Many short breaks: little time, lots of markup.
     many = Speech()
-    while len(many.to_ssml()) <= MAX_SSML_CHARS:
+    while many.ssml_length() <= MAX_SSML_CHARS:
         many.pause(0.001)
     assert many.estimated_seconds() < MAX_TURN_SECONDS
     assert not many.fits_one_turn()
+
+
+def test_the_builder_refuses_to_render_more_than_alexa_takes() -> None:
+    """Over 8,000 characters of SSML, rendering raises instead of producing a response Alexa refuses."""
+    long = Speech().say("word " * 1_700)
+    assert long.ssml_length() > MAX_SSML_CHARS
+    with pytest.raises(SpeechTooLong):
+        long.to_ssml()
+    with pytest.raises(SpeechTooLong):
+        long.freeze()
 
 
 BUILD_STEPS = st.lists(st.one_of(
@@ -270,6 +281,10 @@ def test_running_totals_match_a_full_recount(steps: list[tuple[str, object]], ra
         else:
             speech.events = list(speech.events)
         # Checked after every step: the totals are updated incrementally.
+        if speech.ssml_length() > MAX_SSML_CHARS:
+            with pytest.raises(SpeechTooLong):
+                speech.to_ssml()
+            continue
         ssml = speech.to_ssml()
         silences = [e.ms for e in speech.events if isinstance(e, Silence)]
         words = sum(len(e.text.split()) for e in speech.events if isinstance(e, Say))
@@ -295,6 +310,11 @@ def test_builder_output_replays_identically(events: list[tuple[str, object]], ra
     speech = Speech(rate)
     for kind, value in events:
         speech.say(value) if kind == "say" else speech.pause(value)  # type: ignore[arg-type]
+    if not speech.fits_one_turn():
+        if speech.ssml_length() <= MAX_SSML_CHARS:   # rendered, but more than one turn: never replayed
+            with pytest.raises(ValueError):
+                parse_ssml(speech.to_ssml())
+        return
     ssml = speech.to_ssml()
     replay = parse_ssml(ssml)
     assert replay.to_ssml() == ssml
@@ -322,6 +342,23 @@ def test_foreign_or_invalid_markup_is_refused(ssml: str) -> None:
     """Tampered session data cannot make "repeat" play audio, over-long silence or other markup."""
     with pytest.raises(ValueError):
         parse_ssml(ssml)
+
+
+def test_replayed_speech_is_held_to_one_turns_budget() -> None:
+    """419 ten-second breaks are 70 minutes of silence: not a turn this skill could have said."""
+    seventy_minutes = "<speak>" + '<break time="10s"/> ' * 419 + "</speak>"
+    with pytest.raises(ValueError):
+        parse_ssml(seventy_minutes)
+    with pytest.raises(ValueError):
+        parse_ssml("<speak>" + "a " * 4_000 + "</speak>")
+    assert parse_ssml("<speak>" + '<break time="10s"/> ' * 8 + "</speak>").silence_seconds == 80
+
+
+def test_replayed_text_is_cleaned_again() -> None:
+    """Control characters sent back in the session never reach the SSML (it stays well-formed XML)."""
+    replay = parse_ssml("<speak>one\x00two\x01 &amp; three</speak>").to_ssml()
+    assert replay == "<speak>one two &amp; three</speak>"
+    ET.fromstring(replay)
 
 
 # -- number words -----------------------------------------------------------------------------------------

@@ -16,8 +16,12 @@ from urllib.parse import urlsplit
 import requests
 from ask_sdk_core.api_client import DefaultApiClient
 from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_core.exceptions import SerializationException as SdkSerializationException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceException
+from ask_sdk_runtime.exceptions import (
+    SerializationException as RuntimeSerializationException,
+)
 
 from skill.progress.local_time import valid_zone
 
@@ -81,8 +85,10 @@ def device_timezone(handler_input: HandlerInput) -> str | None:
         return None
     try:
         zone = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
-    except (ServiceException, ApiClientException, ValueError) as err:
-        log.info("time zone unavailable, using UTC: %s", err)
+    except (ServiceException, ApiClientException, SdkSerializationException, RuntimeSerializationException,
+            ValueError, TypeError) as err:
+        # An answer that is not JSON (a proxy's error page, say) is a failed call like any other.
+        log.info("time zone unavailable, using UTC: %s", type(err).__name__)
         return None
     valid = valid_zone(zone)
     if valid is None:

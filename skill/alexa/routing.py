@@ -10,6 +10,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from skill.alexa.apis import TimedApiClient
 from skill.alexa.handlers import actions, builtin, reminders
 from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
+from skill.alexa.save_later import SaveLater
 from skill.alexa.serializer import FastSerializer
 from skill.content.catalog import BASE_LOCALE
 from skill.conversation.dialogue import Dialogue
@@ -37,8 +38,9 @@ def build_skill(*, skill_id: str | None, store: ProgressStore,
     # The SDK checks the application id only when it is set here (its attribute is typed as None).
     setattr(builder, "skill_id", skill_id)
     prompts = dialogues[BASE_LOCALE].prompts
+    save_later = SaveLater(store)   # one per skill: one retry thread per process
     for handler in INTENT_HANDLERS:
-        builder.add_request_handler(handler(dialogues, store))
+        builder.add_request_handler(handler(dialogues, store, save_later))
     builder.add_request_handler(builtin.UnservedRequestHandler())
     builder.add_exception_handler(PersistenceErrorHandler(prompts))
     builder.add_exception_handler(UnexpectedErrorHandler(prompts))

@@ -36,7 +36,13 @@ from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 
-from skill.alexa.serializer_plans import EncodingPlan, ModelPlan, encoding_plan, load_class, model_plan
+from skill.alexa.serializer_plans import (
+    EncodingPlan,
+    ModelPlan,
+    encoding_plan,
+    load_class,
+    model_plan,
+)
 from skill.alexa.serializer_values import (
     NotOnFastPath,
     copy_dict,

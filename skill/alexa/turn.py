@@ -6,7 +6,7 @@ conversation (skill/conversation). Handlers subclass DialogueHandler and impleme
 
 from __future__ import annotations
 
-import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -26,16 +26,20 @@ from skill.alexa.apis import device_timezone
 from skill.alexa.apl import TOKEN as SCREEN_TOKEN
 from skill.alexa.apl import counter_commands, render_document, supports_apl
 from skill.alexa.request_parts import MissingIntentError
+from skill.alexa.save_later import SaveLater
 from skill.content.catalog import BASE_LOCALE, Catalog
 from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
 from skill.persistence.protocol import ProgressStore
+from skill.progress.events import MAX_UNSAVED_EVENTS, ProgressEvent, turn_event_ids
 from skill.progress.local_time import local_day, utc_day
-from skill.progress.state import ProgressEvent, Question, SessionState, UserProgress
+from skill.progress.state import Question, SessionState, UserProgress
 from skill.speech.ssml import Speech
 from skill.workout.routine import Workout
 
-log = logging.getLogger(__name__)
+# Request times outside these are not Alexa's (it launched in 2014): the server's clock is used instead.
+EARLIEST_REQUEST = datetime(2014, 1, 1, tzinfo=timezone.utc).timestamp()
+LATEST_REQUEST = datetime(2199, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 class DialogueHandler(AbstractRequestHandler):
@@ -43,9 +47,11 @@ class DialogueHandler(AbstractRequestHandler):
 
     intent_names: tuple[str, ...] = ()
 
-    def __init__(self, dialogues: Mapping[str, Dialogue], store: ProgressStore) -> None:
+    def __init__(self, dialogues: Mapping[str, Dialogue], store: ProgressStore,
+                 save_later: SaveLater | None = None) -> None:
         self.dialogues = dialogues
         self.store = store
+        self.save_later = save_later
 
     def dialogue_for(self, handler_input: HandlerInput) -> Dialogue:
         """The dialogue in the request's language (en-US for locales we do not have)."""
@@ -73,8 +79,10 @@ class DialogueHandler(AbstractRequestHandler):
         dialogue = self.dialogue_for(handler_input)
         stored = read_progress(self.store, handler_input)
         ctx = build_context(handler_input, stored or {}, dialogue.catalog)
+        if stored is None:
+            ctx = replace(ctx, progress_read=False)
         reply = self.respond(dialogue, ctx, handler_input)
-        speech = save_outcome(handler_input, self.store, ctx, reply, stored)
+        speech = save_outcome(handler_input, self.store, ctx, reply, stored, self.save_later)
         return self.finish(handler_input, build_response(handler_input, ctx, reply, speech), reply)
 
 
@@ -84,7 +92,7 @@ def read_progress(store: ProgressStore, handler_input: HandlerInput) -> dict[str
     try:
         return store.get_attributes(request_envelope=handler_input.request_envelope)
     except PersistenceException:
-        log.warning("progress could not be loaded; continuing from the session", exc_info=True)
+        # The store logs the fault (once per outage, then a count); the session carries on.
         return None
 
 
@@ -110,10 +118,13 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
                              timezone=progress.timezone,
                              question=Question.RESUME_LAST_TIME if progress.place else Question.NONE)
     else:
-        # Within a session, the session is the truth: a save that failed earlier is repeated.
+        # Within a session, the session is the truth: a save that failed earlier is repeated, and
+        # the history it could not save is counted (once: events stored since are dropped here).
         place = state.workout.position if state.workout.in_workout() else progress.place
+        progress, unsaved = progress.with_unsaved(state.unsaved)
         progress = replace(progress, place=place, pace=state.pace, mode=state.workout.mode,
                            heard_safety=progress.heard_safety or state.heard_safety)
+        state = replace(state, unsaved=unsaved)
     return Context(state, progress, now, local_day(now, state.timezone), loaded)
 
 
@@ -134,23 +145,40 @@ def refresh_timezone(handler_input: HandlerInput, progress: UserProgress, now: f
 
 # -- step 4: save ---------------------------------------------------------------------------------------
 def save_outcome(handler_input: HandlerInput, store: ProgressStore, ctx: Context, reply: Reply,
-                 stored: Mapping[str, Any] | None) -> Speech:
+                 stored: Mapping[str, Any] | None, save_later: SaveLater | None = None) -> Speech:
     """Carry the session state, save or delete progress as the reply says; return what to say.
 
     ``stored`` is what read_progress returned for this request (None: nothing was read). When a save
-    fails, a reply that would claim it (``if_unsaved``) is said differently.
+    fails, a reply that would claim it (``if_unsaved``) is said differently, and the history it
+    held (this turn's events and any carried from earlier turns) travels on in the session, and
+    to ``save_later``, which retries it even if the session ends before storage is back.
     """
     state = replace(reply.state, heard_safety=reply.progress.heard_safety, timezone=ctx.state.timezone)
-    if handler_input.request_envelope.session is not None:  # no session, nothing to carry (the SDK refuses)
-        handler_input.attributes_manager.session_attributes = {} if reply.forget else state.to_dict()
+    speech = reply.speech
     if reply.forget:
+        state = replace(state, unsaved=())
+        if handler_input.request_envelope.session is not None:
+            handler_input.attributes_manager.session_attributes = {}
         forget_progress(store, handler_input)
-    elif reply.progress != ctx.loaded or reply.events:
-        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), reply.events,
+        return speech
+    request_id = getattr(handler_input.request_envelope.request, "request_id", None)
+    # Named after the request, so a replay of it names them alike; without a request id, no replay can match.
+    events = ctx.state.unsaved + turn_event_ids(reply.events, request_id if isinstance(request_id, str) and request_id
+                                                else uuid.uuid4().hex)
+    if reply.progress != ctx.loaded or events:
+        saved = save_progress(store, handler_input, reply.progress, ctx.loaded or UserProgress(), events,
                               read=stored)
+        state = replace(state, unsaved=() if saved else events[-MAX_UNSAVED_EVENTS:])
+        if save_later is not None:
+            if saved:
+                save_later.storage_works()
+            else:
+                save_later.add(handler_input.request_envelope, events)
         if not saved and reply.if_unsaved is not None:
-            return reply.if_unsaved
-    return reply.speech
+            speech = reply.if_unsaved
+    if handler_input.request_envelope.session is not None:  # no session, nothing to carry (the SDK refuses)
+        handler_input.attributes_manager.session_attributes = state.to_dict()
+    return speech
 
 
 def save_progress(store: ProgressStore, handler_input: HandlerInput, progress: UserProgress,
@@ -161,14 +189,14 @@ def save_progress(store: ProgressStore, handler_input: HandlerInput, progress: U
     ``read``: the stored attributes `loaded` was parsed from, if any; the store then tries a single
     compare-and-set write over them first (see ProgressStore.update_attributes).
 
-    A storage fault is logged, not spoken. The session attributes still carry the place, so the
-    next turn saves it again once storage is back.
+    A storage fault is not spoken, and the store logs it (once per outage, then a count). The
+    session attributes carry the place and the unsaved events, so the next turn saves them again
+    once storage is back.
     """
     try:
         store.update_attributes(handler_input.request_envelope,
                                 lambda stored: progress.merge_into(stored, loaded, events), read=read)
     except PersistenceException:
-        log.warning("progress could not be saved; will retry on the next turn", exc_info=True)
         return False
     return True
 
@@ -203,8 +231,17 @@ def build_response(handler_input: HandlerInput, ctx: Context, reply: Reply, spee
 
 
 def request_time(timestamp: Any) -> float:
-    """The request timestamp as epoch seconds (the SDK gives a datetime; tolerate a missing one)."""
+    """The request timestamp as epoch seconds; the server's clock when it is missing or not sane.
+
+    The SDK gives a datetime. Verification refuses one far from now, but with verification off a
+    request may say 0001-01-01, which no date arithmetic downstream should have to survive.
+    """
+    now = datetime.now(timezone.utc).timestamp()
     if isinstance(timestamp, datetime):
-        moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
-        return moment.timestamp()
-    return datetime.now(timezone.utc).timestamp()
+        try:
+            moment = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
+            seconds = moment.timestamp()
+        except (OverflowError, ValueError, OSError):
+            return now
+        return seconds if EARLIEST_REQUEST <= seconds <= LATEST_REQUEST else now
+    return now

@@ -23,7 +23,12 @@ from typing import TextIO
 
 from skill.app import create_app
 from skill.console.directives import PermissionRequest, describe
-from skill.console.local_alexa import CONSOLE_SKILL_ID, CONSOLE_USER_ID, LocalAlexa, Turn
+from skill.console.local_alexa import (
+    CONSOLE_SKILL_ID,
+    CONSOLE_USER_ID,
+    LocalAlexa,
+    Turn,
+)
 from skill.console.local_apis import LocalAlexaApis, describe_call
 from skill.console.matching import UtteranceMatcher
 from skill.console.speaker import Speaker

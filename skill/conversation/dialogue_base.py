@@ -15,7 +15,8 @@ from skill.content.prompts import Prompts
 from skill.conversation.reminders import ReminderDialogue
 from skill.conversation.replies import Context, Reply, Said
 from skill.conversation.table import Action, cancels, outcome
-from skill.progress.state import ProgressEvent, Question, SessionState
+from skill.progress.events import ProgressEvent
+from skill.progress.state import Question, SessionState
 from skill.speech.ssml import Speech
 from skill.workout.pause_estimate import estimate_resume
 from skill.workout.planning import estimate_exercise_seconds

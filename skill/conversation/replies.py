@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from skill.content.catalog import Exercise
-from skill.progress.state import ProgressEvent, SessionState, UserProgress
+from skill.progress.events import ProgressEvent
+from skill.progress.state import SessionState, UserProgress
 from skill.speech.ssml import Speech
 from skill.workout.planning import Cue
 from skill.workout.routine import Position
@@ -34,6 +35,7 @@ class Context:
     now: float  # request timestamp, seconds since the epoch
     today: date  # the user's local day
     loaded: UserProgress | None = None  # exactly what storage returned (None: same as progress)
+    progress_read: bool = True   # False: storage could not be read this turn (progress is the session's only)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from dataclasses import replace
 from skill.conversation.dialogue_base import DialogueBase
 from skill.conversation.replies import Context, Reply, Said
 from skill.progress.state import Question, SessionState, UserProgress
-from skill.speech.ssml import Speech, parse_ssml
+from skill.speech.replay import parse_ssml
+from skill.speech.ssml import Speech
 from skill.workout.routine import describe_place
 
 
@@ -92,6 +93,8 @@ class TalkAnswers(DialogueBase):
         after a finished exercise."""
         log, today, goal = ctx.progress.log, ctx.today, self.catalog.times_per_day
         speech = Speech(ctx.state.pace)
+        if not ctx.progress_read:   # never "zero sessions" when the history could not be read
+            return self.restate(ctx, speech.say(self.prompts.pick("progress_unreachable")))
         exercises_today = log.exercises_on(today)
         if exercises_today:
             key = "report_today_one_exercise" if exercises_today == 1 else "report_today"
@@ -138,8 +141,11 @@ class TalkAnswers(DialogueBase):
             speech = parse_ssml(ctx.state.last_ssml)
         except ValueError:
             return self.restate(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_to_repeat_yet")))
-        state = replace(ctx.state, turn_at=ctx.now) if ctx.state.last_was_count else ctx.state
-        return Reply(speech, ctx.state.last_reprompt, False, state, ctx.progress)  # a pause now rewinds in it
+        # What the session sent back is not trusted: the speech was rebuilt, and so is what it carries on.
+        reprompt = ctx.state.last_reprompt or self.reprompt_for(ctx.state)
+        state = replace(ctx.state, last_ssml=speech.to_ssml(), last_reprompt=reprompt)
+        state = replace(state, turn_at=ctx.now) if ctx.state.last_was_count else state
+        return Reply(speech, reprompt, False, state, ctx.progress)  # a pause now rewinds in it
 
     # -- forgetting -------------------------------------------------------------------------------------
     def confirm_forget(self, ctx: Context, said: Said) -> Reply:

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from skill.conversation.dialogue_base import DialogueBase
 from skill.conversation.replies import Context, Reply, Said, Screen
-from skill.progress.state import ProgressEvent, Question
+from skill.progress.events import ProgressEvent
+from skill.progress.state import Question
 from skill.speech.ssml import Speech
 from skill.workout import routine
 from skill.workout.pace import changed_pace

@@ -18,7 +18,12 @@ from skill.persistence.keys import KeyFunction, user_key
 from skill.persistence.protocol import ProgressStore
 from skill.persistence.schema import META_TABLE, SCHEMA_VERSION
 from skill.persistence.sql import redact_url
-from skill.persistence.store import DEFAULT_TABLE, VERSION_KEY, SqlStore, StaleWriteError
+from skill.persistence.store import (
+    DEFAULT_TABLE,
+    VERSION_KEY,
+    SqlStore,
+    StaleWriteError,
+)
 
 __all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "PersistenceException", "ProgressStore", "SqlStore",
            "StaleWriteError", "make_store", "user_key"]

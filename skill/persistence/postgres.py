@@ -136,9 +136,10 @@ class PostgresStore(SqlStore):
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
         return bool(cur.fetchone()[0])
 
-    def _probe(self, cur: Cursor) -> None:
-        cur.execute("SELECT 1")
-        cur.fetchone()
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return bool(self._pool.closed)
 
     def close(self) -> None:
         """Close the pool and its connections; later operations raise PersistenceException."""

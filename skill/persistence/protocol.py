@@ -13,13 +13,16 @@ from typing import Any, Protocol, runtime_checkable
 
 from ask_sdk_model import RequestEnvelope
 
+from skill.persistence.health import WriteOutcome
+
 
 @runtime_checkable
 class ProgressStore(Protocol):
     """One JSON document per user key, versioned for compare-and-set.
 
     Every method that touches storage raises ask_sdk_core's PersistenceException on a storage
-    fault (the original error chained), and nothing else.
+    fault (the original error chained), and nothing else. The store logs its faults itself, once
+    per outage and then as counts (health.StorageHealth), so callers need not.
     """
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
@@ -46,7 +49,11 @@ class ProgressStore(Protocol):
         ...
 
     def ping(self, wait: float = 2.0) -> bool:
-        """Whether the store can take writes now; never raises."""
+        """Whether the store can take writes now, by committing a write; never raises."""
+        ...
+
+    def last_write(self) -> WriteOutcome | None:
+        """The outcome of this process's last save and how long ago it was; None before the first."""
         ...
 
     def ensure_schema(self) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ask_sdk_core.exceptions import PersistenceException
@@ -102,6 +102,7 @@ class SqliteStore(SqlStore):
         # ``wait`` is not used: busy_timeout already bounds how long a writer queues for the lock.
         conn = self._connection()
         cur = conn.cursor()
+        broken = False
         try:
             # IMMEDIATE takes the write lock up front, so a writer waits (busy_timeout) at BEGIN
             # instead of failing with "database is locked" when upgrading a read snapshot later.
@@ -115,20 +116,37 @@ class SqliteStore(SqlStore):
                 yield cur
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with suppress(sqlite3.Error):   # after an I/O error the rollback may fail too
+                        conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT" if commit else "ROLLBACK")
+        except (sqlite3.Error, OSError) as err:
+            broken = not _busy(err)
+            raise
         finally:
             cur.close()
+            if broken:
+                # A connection that met a fault can stay broken after it ends: one opened while the
+                # file was not writable stays read-only for good. The next operation opens a new one.
+                self._drop(conn)
+
+    def _drop(self, conn: sqlite3.Connection) -> None:
+        """Close this thread's connection and forget it."""
+        with self._lock:
+            self._connections = [(pid, c) for pid, c in self._connections if c is not conn]
+        with suppress(sqlite3.Error):
+            conn.close()
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
 
     def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         return cur.fetchone() is not None
 
-    def _probe(self, cur: Cursor) -> None:
-        # BEGIN IMMEDIATE succeeds even on a read-only file; only a real write shows it (rolled back).
-        cur.execute("PRAGMA user_version")
-        cur.execute(f"PRAGMA user_version = {int(cur.fetchone()[0])}")
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._closed
 
     def close(self) -> None:
         """Close every thread's connection; later operations raise PersistenceException."""
@@ -139,3 +157,8 @@ class SqliteStore(SqlStore):
             if pid == os.getpid():
                 conn.close()
 
+
+def _busy(err: BaseException) -> bool:
+    """Whether the error is another writer holding the lock (the connection itself is fine)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -21,8 +21,9 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
+from skill.persistence.health import StorageHealth, WriteOutcome
 from skill.persistence.keys import KeyFunction, user_key
-from skill.persistence.schema import migrate
+from skill.persistence.schema import META_TABLE, migrate
 from skill.persistence.sql import Cursor, Dialect
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         self._key = key_fn
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self.health = StorageHealth("storage", log)
         t, p, d = table, self.dialect.param, self.dialect
         self._select = f"SELECT {d.json_out}, version FROM {t} WHERE key = {p}"
         self._insert = (f"INSERT INTO {t} (key, attributes, version, updated_at) "
@@ -78,10 +80,6 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         """Return whether the table exists."""
 
     @abstractmethod
-    def _probe(self, cur: Cursor) -> None:
-        """Run the cheapest statement that fails when the store cannot take writes."""
-
-    @abstractmethod
     def close(self) -> None:
         """Release every connection; later operations raise PersistenceException."""
 
@@ -93,7 +91,7 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         """Return the user's attributes plus VERSION_KEY, or {} for an unknown user."""
         key = self._key(request_envelope)
-        return self._run(lambda cur: self._read(cur, key), write=False)
+        return self._run(lambda cur: self._read(cur, key), write=False, kind="read")
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict[str, Any]) -> None:
         """Write the attributes if the row still has the version they were read at.
@@ -108,12 +106,13 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         key = self._key(request_envelope)
         expected = attributes.get(VERSION_KEY)
         document = _encode(attributes)
-        attributes[VERSION_KEY] = self._run(lambda cur: self._write(cur, key, document, expected), write=True)
+        attributes[VERSION_KEY] = self._run(lambda cur: self._write(cur, key, document, expected), write=True,
+                                            kind="save")
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         """Delete the user's row (no error if there is none)."""
         key = self._key(request_envelope)
-        self._run(lambda cur: cur.execute(self._delete, (key,)), write=True)
+        self._run(lambda cur: cur.execute(self._delete, (key,)), write=True, kind="save")
 
     # --- beyond the contract -------------------------------------------------------------------
 
@@ -150,7 +149,7 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
                 return updated
 
             try:
-                return self._run(change_what_was_read, write=True)
+                return self._run(change_what_was_read, write=True, kind="save")
             except StaleWriteError:
                 attempts -= 1   # someone else saved since the read: read it, under the lock, below
                 if attempts < 1:
@@ -165,7 +164,7 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
 
         for attempt in range(attempts):
             try:
-                return self._run(read_change_write, write=True)
+                return self._run(read_change_write, write=True, kind="save")
             except StaleWriteError as err:
                 if attempt + 1 == attempts:
                     raise StaleWriteError(f"gave up after {attempts} attempts: {err}") from err
@@ -173,25 +172,45 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
         raise AssertionError("unreachable")
 
     def ping(self, wait: float = 2.0) -> bool:
-        """Return whether the store can take writes now; never raises.
+        """Return whether the store can take writes now, by committing one; never raises.
 
-        PostgreSQL waits at most ``wait`` s for a connection; SQLite at most its busy_timeout.
+        The write is real (the schema row of this table, rewritten unchanged), so a full disk, a
+        read-only file or a read-only server shows here as it does for saves; a rolled-back write
+        would not reach the disk. PostgreSQL waits at most ``wait`` s for a connection; SQLite at
+        most its busy_timeout. A failure is logged with the store's fault episode, not per call.
         """
         try:
-            self._guarded(self._probe, write=True, commit=False, wait=wait)
-        except PersistenceException as err:
-            log.warning("persistence ping failed for %r: %s", self.table, err)
+            self._ready("health check")
+            self._guarded(self._probe, write=True, wait=wait, kind="health check")
+        except PersistenceException:
             return False
         return True
 
+    def last_write(self) -> WriteOutcome | None:
+        """The outcome of this process's last save and its age (None before the first)."""
+        return self.health.last_write()
+
     def ensure_schema(self) -> None:
         """Create or upgrade the schema now instead of on first use (for ``flask init-db``)."""
+        self._ready("schema")
+
+    def _ready(self, kind: str) -> None:
         if self._schema_ready:
             return
         with self._schema_lock:
             if not self._schema_ready:
-                self._guarded(self._migrate, write=True)
+                self._guarded(self._migrate, write=True, kind=kind)
                 self._schema_ready = True
+
+    def _probe(self, cur: Cursor) -> None:
+        """The cheapest committed write: this table's schema row, changed and changed back.
+
+        Changed, because SQLite skips writing a row rewritten with the same content; changed back
+        in the same transaction, so no reader ever sees the change.
+        """
+        flip = f"UPDATE {META_TABLE} SET version = -version WHERE table_name = {self.dialect.param}"
+        cur.execute(flip, (self.table,))
+        cur.execute(flip, (self.table,))
 
     def __enter__(self) -> SqlStore:
         return self
@@ -201,19 +220,28 @@ class SqlStore(AbstractPersistenceAdapter, ABC):
 
     # --- shared machinery ----------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[Cursor], T], *, write: bool) -> T:
-        self.ensure_schema()
-        return self._guarded(fn, write=write)
+    def _run(self, fn: Callable[[Cursor], T], *, write: bool, kind: str) -> T:
+        self._ready(kind)
+        return self._guarded(fn, write=write, kind=kind)
 
-    def _guarded(self, fn: Callable[[Cursor], T], *, write: bool, commit: bool = True,
+    def _guarded(self, fn: Callable[[Cursor], T], *, write: bool, kind: str, commit: bool = True,
                  wait: float | None = None) -> T:
+        """Run fn in a transaction; a storage fault becomes PersistenceException and is told to self.health."""
         try:
             with self._transaction(write=write, commit=commit, wait=wait) as cur:
-                return fn(cur)
+                result = fn(cur)
         except self.storage_errors as err:
-            raise PersistenceException(
-                f"{type(self).__name__} {self.table!r}: {type(err).__name__}: {err}"
-            ) from err
+            wrapped = PersistenceException(f"{type(self).__name__} {self.table!r}: {type(err).__name__}: {err}")
+            wrapped.__cause__ = err
+            self.health.failed(kind, wrapped)
+            raise wrapped from err
+        except StaleWriteError:
+            raise   # a lost race, not a fault: storage answered
+        except PersistenceException as err:   # the backend refused before trying (closed, just failed)
+            self.health.failed(kind, err)
+            raise
+        self.health.succeeded(kind)
+        return result
 
     def _read(self, cur: Cursor, key: str, *, lock: bool = False) -> dict[str, Any]:
         cur.execute(self._select + (self.dialect.lock_row if lock else ""), (key,))

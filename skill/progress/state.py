@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from skill.content.catalog import Catalog
+from skill.progress.events import Applied, ProgressEvent, apply_events, unsaved_from
 from skill.progress.history import TrainingLog
 from skill.progress.local_time import valid_zone
 from skill.workout.pace import NORMAL_PACE, clamp_pace
@@ -23,7 +23,10 @@ from skill.workout.routine import Mode, Position, Workout
 SCHEMA = 2                     # of the session attributes; 2: the pending question replaced "phase"
 STORED_SCHEMA = 1              # of the stored progress
 MAX_REPLAY_CHARS = 8_000       # one response's SSML; anything longer was not ours
+MAX_REPROMPT_CHARS = 400       # our longest question is about 250 characters; it is spoken again on "repeat"
 MAX_MARKS = 200                # counted units in one turn; far more than any real turn has
+APPLIED_KEY = "applied_events"  # stored: ids of the events already added, so none is added twice
+COUNTER_KEYS = ("log", "routines_completed", APPLIED_KEY)   # added to the stored copy, never overwritten
 
 
 class Question(StrEnum):
@@ -48,42 +51,6 @@ POSITIONED_QUESTIONS = frozenset({Question.RESUME_LAST_TIME, Question.NEXT_PART,
 
 
 @dataclass(frozen=True)
-class ProgressEvent:
-    """Something to add to the stored history (applied to the freshest copy, so nothing is lost)."""
-
-    day: date                  # the user's local day
-    new_session: bool          # first finished exercise of this Alexa session
-    routine_finished: bool = False
-    undo: bool = False         # take back an exercise recorded as finished whose end was cut short
-
-    def taken_back(self) -> ProgressEvent:
-        """The event that undoes this one."""
-        return replace(self, undo=True)
-
-    def apply(self, log: TrainingLog) -> TrainingLog:
-        """This event applied to a training log."""
-        if self.undo:
-            return log.unrecord_exercise(self.day, new_session=self.new_session)
-        return log.record_exercise(self.day, new_session=self.new_session)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialise for session attributes (the last turn's finish, until the next request shows it was heard)."""
-        return {"day": self.day.isoformat(), "new_session": self.new_session,
-                "routine_finished": self.routine_finished}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProgressEvent | None:
-        """Parse one; None when absent or malformed."""
-        if not isinstance(data, dict):
-            return None
-        try:
-            day = date.fromisoformat(str(data["day"]))
-        except (KeyError, ValueError):
-            return None
-        return cls(day, data.get("new_session") is True, data.get("routine_finished") is True)
-
-
-@dataclass(frozen=True)
 class SessionState:
     """What this session needs between turns (kept in session attributes)."""
 
@@ -104,6 +71,7 @@ class SessionState:
     offered: str | None = None     # the exercise id offered by START_NAMED
     unheard_finish: ProgressEvent | None = None  # the last turn's finish, taken back if a stop cuts that turn
     skipped: bool = False          # an exercise of this routine run was skipped (no "whole routine" praise)
+    unsaved: tuple[ProgressEvent, ...] = ()  # history whose save failed: carried until a save succeeds
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for session attributes."""
@@ -119,7 +87,7 @@ class SessionState:
             "heard_safety": self.heard_safety, "session_counted": self.session_counted,
             "turn_marks": [[m.at, m.silence, m.position.set, m.position.side, m.position.rep] for m in self.turn_marks],
             "turn_counted_until": list(self.turn_counted_until),
-            "timezone": self.timezone,
+            "timezone": self.timezone, "unsaved": [event.to_dict() for event in self.unsaved],
         }
 
     @classmethod
@@ -147,7 +115,7 @@ class SessionState:
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
         return cls(workout=Workout(mode, position, turn_start), briefed=data.get("briefed") is True,
-                   pace=pace, last_ssml=last_ssml, last_reprompt=last_reprompt[:1000], turn_at=turn_at,
+                   pace=pace, last_ssml=last_ssml, last_reprompt=last_reprompt[:MAX_REPROMPT_CHARS], turn_at=turn_at,
                    turn_seconds=turn_seconds, last_was_count=data.get("last_was_count") is True,
                    heard_safety=data.get("heard_safety") is True,
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
@@ -155,7 +123,7 @@ class SessionState:
                    session_counted=data.get("session_counted") is True,
                    timezone=valid_zone(data.get("timezone")), question=question, offered=offered,
                    unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
-                   skipped=data.get("skipped") is True)
+                   skipped=data.get("skipped") is True, unsaved=unsaved_from(data.get("unsaved")))
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""
@@ -174,13 +142,14 @@ class UserProgress:
     timezone_checked: str | None = None  # the day (UTC, ISO) it was last asked for; asked at most daily
     log: TrainingLog = field(default_factory=TrainingLog)
     routines_completed: int = 0
+    applied: tuple[str, ...] = ()   # ids of the events already added (see progress/events.py)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the persistence adapter."""
         return {"schema": STORED_SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
                 "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
-                "timezone_checked": self.timezone_checked,
-                "log": self.log.to_dict(), "routines_completed": self.routines_completed}
+                "timezone_checked": self.timezone_checked, "log": self.log.to_dict(),
+                "routines_completed": self.routines_completed, APPLIED_KEY: list(self.applied)}
 
     @classmethod
     def from_dict(cls, data: Any, catalog: Catalog) -> UserProgress:
@@ -196,7 +165,21 @@ class UserProgress:
         checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
         return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
                    clamp_pace(data.get("pace", NORMAL_PACE)), timezone, checked, TrainingLog.from_dict(data.get("log")),
-                   routines if isinstance(routines, int) and routines >= 0 else 0)
+                   routines if isinstance(routines, int) and routines >= 0 else 0,
+                   tuple(Applied(data.get(APPLIED_KEY)).ids))
+
+    def with_unsaved(self, events: tuple[ProgressEvent, ...]) -> tuple[UserProgress, tuple[ProgressEvent, ...]]:
+        """This progress with the session's unsaved events added, and those still unsaved.
+
+        An event whose id this progress has already applied (its save went through after all) is
+        dropped, so it is neither counted twice here nor carried any longer.
+        """
+        applied = Applied(list(self.applied))
+        pending = tuple(event for event in events if event not in applied)
+        if not pending:
+            return self, ()
+        log, routines = apply_events(self.log, self.routines_completed, applied, pending)
+        return replace(self, log=log, routines_completed=routines), pending
 
     def merge_into(self, stored: dict[str, Any], loaded: UserProgress,
                    events: tuple[ProgressEvent, ...] = ()) -> dict[str, Any]:
@@ -204,17 +187,17 @@ class UserProgress:
 
         Place, pace and flags are "last change wins", and only changed fields are written, so a
         save after a storage outage cannot reset what it never read. Counters are added to the
-        stored copy (`events`), so two devices training at once never overwrite each other.
+        stored copy (`events`), so two devices training at once never overwrite each other, and an
+        event whose id the stored copy has applied already is not added again (progress/events.py).
         """
         mine, theirs = self.to_dict(), loaded.to_dict()
-        changed = {k: v for k, v in mine.items() if k not in ("log", "routines_completed") and theirs.get(k) != v}
+        changed = {k: v for k, v in mine.items() if k not in COUNTER_KEYS and theirs.get(k) != v}
         merged = {**stored, **changed, "schema": STORED_SCHEMA}
-        log = TrainingLog.from_dict(stored.get("log"))
-        routines = stored.get("routines_completed", 0) if isinstance(stored.get("routines_completed"), int) else 0
-        for event in events:
-            log = event.apply(log)
-            routines = max(0, routines + (-1 if event.undo else 1) * (1 if event.routine_finished else 0))
-        merged["log"], merged["routines_completed"] = log.to_dict(), routines
+        routines = stored.get("routines_completed", 0)
+        applied = Applied(stored.get(APPLIED_KEY))
+        log, routines = apply_events(TrainingLog.from_dict(stored.get("log")),
+                                     routines if isinstance(routines, int) and routines > 0 else 0, applied, events)
+        merged["log"], merged["routines_completed"], merged[APPLIED_KEY] = log.to_dict(), routines, applied.to_list()
         return merged
 
 

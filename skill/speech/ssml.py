@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from xml.sax.saxutils import escape, unescape
+from typing import TypeVar
+from xml.sax.saxutils import escape
 
 # Amazon's SSML reference: one <break> may last at most 10 seconds; longer silences are chained.
 MAX_BREAK_MS = 10_000
@@ -25,6 +27,7 @@ WORDS_PER_SECOND = 2.5
 MIN_RATE_PERCENT = 20
 MAX_RATE_PERCENT = 200
 
+T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXTRA_ENTITIES = {'"': "&quot;", "'": "&apos;"}
 
@@ -48,11 +51,23 @@ _SPEAK_TAGS_CHARS = len("<speak></speak>")
 _PROSODY_CLOSE_CHARS = len("</prosody>")
 
 # Events are immutable and a counted turn says the same few words ("two", "hold", a cue) dozens of
-# times, so cleaning, escaping and event objects are memoised by text (bounded: heard words vary).
+# times, so cleaning, escaping and event objects are memoised by text. Bounded in entries, and only
+# texts as long as a prompt are kept, so no request can fill the memo with long text of its own.
 _MEMO_SIZE = 4096
+_MEMO_MAX_CHARS = 320
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
+class SpeechTooLong(ValueError):
+    """The document would exceed MAX_SSML_CHARS, which Alexa refuses."""
+
+
+def _memo(fn: Callable[[str], T]) -> Callable[[str], T]:
+    """Memoise a function of one text, for texts up to _MEMO_MAX_CHARS."""
+    cached = lru_cache(maxsize=_MEMO_SIZE)(fn)
+    return lambda text: cached(text) if len(text) <= _MEMO_MAX_CHARS else fn(text)
+
+
+@_memo
 def _say_event(text: str) -> Say | None:
     """The event for some text: control characters replaced, whitespace folded; None if blank."""
     # Control characters are not allowed in XML; whatever the user said must not break the document.
@@ -60,13 +75,13 @@ def _say_event(text: str) -> Say | None:
     return Say(cleaned) if cleaned else None
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
+@_memo
 def _escaped(text: str) -> str:
     """Text as it appears in SSML."""
     return escape(text, _EXTRA_ENTITIES)
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
+@_memo
 def _word_count(text: str) -> int:
     return len(text.split())
 
@@ -222,9 +237,15 @@ class Speech:
         return out
 
     def to_ssml(self) -> str:
-        """Render the document as `<speak>...</speak>`."""
+        """Render the document as `<speak>...</speak>`.
+
+        Raises:
+            SpeechTooLong: it would be longer than MAX_SSML_CHARS (Alexa refuses such a response).
+        """
         if self._rendered is not None:
             return self._rendered
+        if self.ssml_length() > MAX_SSML_CHARS:
+            raise SpeechTooLong(f"{self.ssml_length():,} characters of SSML; Alexa takes at most {MAX_SSML_CHARS:,}")
         body = " ".join([_markup(event) for event in self.events])
         if self.rate_percent != 100:
             body = f'{self._prosody_open()}{body}</prosody>'
@@ -247,39 +268,3 @@ class Speech:
 
     def __bool__(self) -> bool:
         return bool(self.events)
-
-
-_SSML_TOKEN = re.compile(r'<break time="(\d+)(ms|s)"/>|<prosody rate="(\d+)%">|</prosody>|<[^>]*>|[^<]+')
-
-
-def parse_ssml(ssml: str) -> Speech:
-    """Rebuild a Speech from SSML this builder produced (used to replay the last turn).
-
-    Only our own vocabulary is accepted: text, breaks and one prosody rate. Anything else (for
-    example tampered session attributes carrying other tags) is refused.
-
-    Raises:
-        ValueError: the document is not one this builder could have written.
-    """
-    if not (ssml.startswith("<speak>") and ssml.endswith("</speak>")):
-        raise ValueError("not a <speak> document")
-    rate = 100
-    events: list[Event] = []
-    for match in _SSML_TOKEN.finditer(ssml[len("<speak>"):-len("</speak>")]):
-        token = match.group(0)
-        if match.group(1):
-            ms = int(match.group(1)) * (1 if match.group(2) == "ms" else 1000)
-            if not 0 < ms <= MAX_BREAK_MS:
-                raise ValueError(f"break of {ms} ms")
-            events.append(Silence(ms))
-        elif match.group(3):
-            rate = int(match.group(3))
-        elif token == "</prosody>":
-            continue
-        elif token.startswith("<"):
-            raise ValueError(f"unexpected markup {token[:40]!r}")
-        elif token.strip():
-            events.append(Say(unescape(token.strip(), {"&quot;": '"', "&apos;": "'"})))
-    speech = Speech(rate)
-    speech.events = events
-    return speech

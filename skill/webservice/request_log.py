@@ -34,6 +34,7 @@ from skill.alexa.outcome import skill_error
 LOGGER_NAME = "footcoach.requests"
 USER_HASH_HEX_CHARS = 16      # 64 bits: plenty to tell users apart, too few to be an identifier elsewhere
 USER_HASH_CACHE = 4096         # users whose hash is kept, per process
+MAX_CACHED_ID_CHARS = 256      # Alexa's ids are about 200 characters
 MAX_FIELD_CHARS = 80          # request types and intent names are short; a longer one was made up
 
 
@@ -63,8 +64,13 @@ class RequestLog:
     def __init__(self, *, salt: bytes | None = None, logger: logging.Logger | None = None) -> None:
         self._salt = salt if salt is not None else secrets.token_bytes(32)
         self.logger = logger or logging.getLogger(LOGGER_NAME)
-        # A user's turns come one after another, so most ids were hashed moments ago.
-        self.hash_user = functools.lru_cache(maxsize=USER_HASH_CACHE)(self._keyed_hash)
+        # A user's turns come one after another, so most ids were hashed moments ago. Bounded in
+        # entries and in key length: an id longer than any Alexa sends is hashed, not kept.
+        self._cached_hash = functools.lru_cache(maxsize=USER_HASH_CACHE)(self._keyed_hash)
+
+    def hash_user(self, user_id: str) -> str:
+        """The keyed hash that stands for a user id in the log."""
+        return self._cached_hash(user_id) if len(user_id) <= MAX_CACHED_ID_CHARS else self._keyed_hash(user_id)
 
     def _keyed_hash(self, user_id: str) -> str:
         """Return the keyed, truncated hash that stands for a user id in the log."""

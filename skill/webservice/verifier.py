@@ -33,7 +33,11 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from skill.webservice.cert_chain_url import CERT_URL_HEADER, cached_canonical_cert_url, download_chain
+from skill.webservice.cert_chain_url import (
+    CERT_URL_HEADER,
+    cached_canonical_cert_url,
+    download_chain,
+)
 from skill.webservice.sdk_support import AbstractVerifier, VerificationException
 
 # The header name follows the hash: Amazon sends SHA-256 in "Signature-256"; the legacy SHA-1

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 # Alexa requests are a few KiB; session attributes can add up to the 120 KB response limit.
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
+# The whole response Alexa accepts (its JSON, session attributes included).
+MAX_RESPONSE_BYTES = 120 * 1024
 _JSON = "application/json"
 
 
@@ -94,12 +96,17 @@ def make_webhook(
             # The SDK would read this as an envelope without a request and fail deep in dispatch.
             logger.warning("Refused a request: JSON object without a request type")
             return Outcome.BAD_REQUEST, _error(400, "bad request")
+        if not _has_user_id(entry.payload):
+            # Alexa always names the user; without one there is no progress to read or save.
+            logger.warning("Refused a request: no context.System.user.userId")
+            return Outcome.BAD_REQUEST, _error(400, "bad request")
         try:
             # The SDK returns the response envelope as JSON-ready data, not as text. NaN and
             # Infinity are not JSON: Alexa would fail to read a response carrying them.
             # The SDK types headers as a dict; it only hands them to our verifiers, which read any Mapping.
             headers = cast("dict[str, Any]", request.headers)
-            body = json.dumps(handler.verify_request_and_dispatch(headers, text), allow_nan=False)
+            body = _within_limit(json.dumps(handler.verify_request_and_dispatch(headers, text), allow_nan=False),
+                                 apology_ssml)
         except VerificationException as err:
             logger.warning("Refused an unverified request: %s", err)
             return Outcome.REFUSED, _error(400, "bad request")
@@ -189,6 +196,30 @@ def _has_lone_surrogate(payload: Any) -> bool:
 
 
 _MAX_DOUBLE_INT = int(1.7976931348623157e308)
+
+
+def _has_user_id(payload: dict[str, Any]) -> bool:
+    """Whether context.System.user.userId is a non-empty string."""
+    system = (payload.get("context") or {}).get("System") if isinstance(payload.get("context"), dict) else None
+    user = system.get("user") if isinstance(system, dict) else None
+    return isinstance(user, dict) and isinstance(user.get("userId"), str) and bool(user["userId"].strip())
+
+
+def _within_limit(body: str, apology_ssml: str) -> str:
+    """The response body if Alexa takes its size; else without session attributes; else the apology.
+
+    The skill's own responses are far below the limit by construction (speech is capped at 8,000
+    characters, echoed text is cut short): this guard is for whatever was not foreseen, such as
+    the SDK echoing a huge session back in a response to a request type we do not serve.
+    """
+    if len(body) <= MAX_RESPONSE_BYTES:   # ASCII: json.dumps escapes everything else
+        return body
+    response = json.loads(body)
+    response.pop("sessionAttributes", None)
+    smaller = json.dumps(response, allow_nan=False)
+    logger.warning("A response of %d bytes was over Alexa's limit; sent %s", len(body),
+                   "without its session attributes" if len(smaller) <= MAX_RESPONSE_BYTES else "the apology")
+    return smaller if len(smaller) <= MAX_RESPONSE_BYTES else json.dumps(_apology(apology_ssml))
 
 
 def _refuse_constant(name: str) -> Any:

@@ -26,7 +26,8 @@ class PersistenceErrorHandler(AbstractExceptionHandler):
         return isinstance(exception, PersistenceException)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        log.error("storage failed while handling a request", exc_info=exception)
+        # The store has logged the fault (once per outage, with its traceback); one line here.
+        log.warning("storage failed where the answer depends on it: %s", exception)
         note_skill_error()
         return (handler_input.response_builder
                 .speak(Speech().say(self.prompts.pick("storage_unavailable")).to_ssml())
