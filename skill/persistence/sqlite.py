@@ -51,6 +51,11 @@ class SqliteStore(SqlStore):
         self._lock = threading.Lock()
         self._connections: list[tuple[int, sqlite3.Connection]] = []
         self._closed = False
+        # Bumped when storage comes back after a fault: a connection another thread opened during the
+        # fault may be read-only for good, so every thread opens a new one (measured: with two app
+        # threads per worker, one stale connection failed a save after the fault had ended).
+        self._generation = 0
+        self._faulted = False
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r}, table={self.table!r})"
@@ -62,7 +67,9 @@ class SqliteStore(SqlStore):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         # A connection must not cross fork(): a forked worker opens its own.
         if conn is not None and self._local.forks == _forks:
-            return conn
+            if self._local.generation == self._generation:
+                return conn
+            self._drop(conn)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves. check_same_thread=False only so that
         # close() may close every thread's connection; each is otherwise used by its own thread.
@@ -80,7 +87,7 @@ class SqliteStore(SqlStore):
                 conn.close()
                 raise PersistenceException(f"{self!r} is closed")
             self._connections.append((os.getpid(), conn))
-        self._local.conn, self._local.forks = conn, _forks
+        self._local.conn, self._local.forks, self._local.generation = conn, _forks, self._generation
         return conn
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
@@ -120,8 +127,12 @@ class SqliteStore(SqlStore):
                         conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT" if commit else "ROLLBACK")
+            if self._faulted:
+                self._faulted = False
+                self._generation += 1
         except (sqlite3.Error, OSError) as err:
             broken = not _busy(err)
+            self._faulted = self._faulted or broken
             raise
         finally:
             cur.close()

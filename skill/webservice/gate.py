@@ -153,6 +153,6 @@ class Gate:
 
 def gated(app: Flask, threads: int = APP_THREADS) -> Flask:
     """Put the Gate in front of app's WSGI callable (app stays a Flask app for its config and CLI)."""
-    app.wsgi_app = Gate(app.wsgi_app, max_body_bytes=app.config["MAX_BODY_BYTES"],  # type: ignore[method-assign]
-                        threads=threads)
+    # Flask documents replacing wsgi_app with a middleware; setattr, because mypy reads it as a method.
+    setattr(app, "wsgi_app", Gate(app.wsgi_app, max_body_bytes=app.config["MAX_BODY_BYTES"], threads=threads))
     return app
