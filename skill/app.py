@@ -58,7 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None and app.config["DATABASE_URL"] == f"sqlite:///{default_database}":
         log.warning("DATABASE_URL is not set: progress is kept in the SQLite file %s, which must be on a persistent "
                     "disk. On a platform that resets its file system at each deploy or restart (Heroku-style dynos, "
-                    "containers without a volume) set DATABASE_URL to a PostgreSQL database instead.", default_database)
+                    "containers without a volume) set DATABASE_URL to a PostgreSQL database or a DynamoDB table instead.",
+                    default_database)
 
     dialogues = app.config["DIALOGUES"] or build_dialogues()
     store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])

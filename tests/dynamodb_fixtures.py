@@ -1,8 +1,9 @@
 """A real DynamoDB API on 127.0.0.1 for the tests: moto's standalone server, never a mock object.
 
 The store talks HTTP to moto's ThreadedMotoServer exactly as it talks to DynamoDB; other processes
-(workers, the Lambda zip in a clean venv) reach the same server. One server runs for the session;
-tests that stop it mid-run (outages) start their own with ``moto_server()``.
+(workers, the Lambda zip in a clean venv) reach the same server. One server runs for the session, in
+a process of its own; tests that stop it mid-run (outages) start their own with ``moto_server()``
+(stopped and started again in the same process, it keeps its tables, as DynamoDB would).
 
 moto's conditional PutItem checks the condition and then stores the item as two Python steps, with
 nothing between concurrent requests (moto/dynamodb/models/table.py, Table.put_item), while DynamoDB
@@ -19,9 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,11 +116,42 @@ def moto_server(**options: Any) -> Iterator[MotoServer]:
         server.stop()
 
 
+SERVE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from dynamodb_fixtures import moto_server
+with moto_server() as server:
+    print(server.port, flush=True)
+    sys.stdin.read()   # until the test session closes our stdin
+"""
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The session's moto server (started on first use): its base URL."""
-    with moto_server() as server:
-        yield server.endpoint
+    """The session's moto server (started on first use), in a process of its own: its base URL.
+
+    Its own process, so that the tests' many client threads and processes do not share one
+    interpreter (and its GIL) with the server answering them.
+    """
+    use_test_credentials()
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(Path(__file__).parent)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = server.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError(f"moto's server did not start (exit status {server.wait(timeout=30)})")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout:
+            server.stdout.close()
 
 
 def dynamodb_url(endpoint: str, table: str = "footcoach", **params: str) -> str:

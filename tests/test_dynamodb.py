@@ -7,10 +7,12 @@ three); everything here runs against moto's DynamoDB server on 127.0.0.1 (dynamo
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -273,3 +275,27 @@ def test_devices_of_one_user_in_separate_processes_lose_no_update(moto_endpoint:
     print(f"\nDynamoDB, one user: {devices} devices x {turns} turns = {saves} saves, {tries - saves} retried "
           f"after a lost race, {lost} lost; {max(s for _, s, _ in outcomes):.1f} s")
     assert lost == 0 and stored[VERSION_KEY] == saves
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork(), as gunicorn's workers use")
+def test_a_forked_worker_makes_its_own_client(dynamo: DynamoStore) -> None:
+    """A client (and its connection pool) made before fork() is never used by the child; both keep working."""
+    dynamo.update_attributes(ENV, increment)
+    parent = dynamo._live_client()
+    readable, writable = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # newer Pythons warn about fork() with threads
+        pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, then leave without running pytest's exit
+        try:
+            fresh = dynamo._live_client() is not parent
+            counted = dynamo.update_attributes(ENV, increment)["count"] == 2
+            os.write(writable, b"1" if fresh and counted else b"0")
+        finally:
+            os._exit(0)
+    os.close(writable)
+    answer = os.read(readable, 1)
+    os.close(readable)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+    assert dynamo._live_client() is parent and dynamo.get_attributes(ENV)["count"] == 2

@@ -76,7 +76,7 @@ def test_the_zip_imports_and_answers_a_launch_in_a_clean_venv(tmp_path: Path, mo
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **AWS_TEST_ENV, "PYTHONPATH": str(task),
            "DATABASE_URL": url, "SKILL_ID": rq.SKILL_ID}
     results = []
-    for _ in range(2):   # best of two fresh processes: this machine may be busy with other work
+    for _ in range(3):   # best of three fresh processes: this machine may be busy with other work
         event = json.dumps(rq.launch(user_id=f"amzn1.ask.account.ZIP-{len(results)}"))
         out = run([str(venv / "bin" / "python"), "-s", "-c", FIRST_ANSWER, event], timeout=120, cwd=tmp_path, env=env)
         results.append(json.loads(out.strip().splitlines()[-1]))

@@ -92,7 +92,7 @@ class DynamoStore:
                              "(or set AWS_REGION)") from None
         self.region = self._client.meta.region_name
         self._setup = TableSetup(table, self.region, create=create, partition_key=PARTITION_KEY)
-        self._lock = threading.Lock()
+        self._schema_lock, self._client_lock = threading.Lock(), threading.Lock()   # two: the schema check makes a client
         self._schema_ready = False
         self._closed = False
         self._down_until, self._down_error = 0.0, None
@@ -194,7 +194,7 @@ class DynamoStore:
         """Check the table (create it when allowed and missing) now instead of on first use."""
         if self._schema_ready:
             return
-        with self._lock:
+        with self._schema_lock:
             if not self._schema_ready:
                 self._setup.ensure(lambda operation, **params: self._request(operation, params))
                 self._schema_ready = True
@@ -280,7 +280,7 @@ class DynamoStore:
 
     def _live_client(self) -> Any:
         if self._client_forks != _forks:   # a forked worker makes its own client
-            with self._lock:
+            with self._client_lock:
                 if self._client_forks != _forks:
                     self._client, self._client_forks = self._new_client(), _forks
         return self._client

@@ -102,7 +102,8 @@ class TableSetup:
         except PersistenceException as err:
             code = error_code(err.__cause__)
             if code == "ResourceInUseException":     # another process is creating it right now
-                return request("describe_table", TableName=self.table)["Table"]
+                described: dict[str, Any] = request("describe_table", TableName=self.table)["Table"]
+                return described
             if code == "AccessDeniedException":
                 raise PersistenceException(f"DynamoDB table {self.table!r} does not exist and this role may not "
                                            f"create it. {self.what_to_create()}") from err.__cause__

@@ -88,7 +88,9 @@ class LambdaSkill:
         try:
             envelope = self.skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
             response = self.skill.invoke(request_envelope=envelope, context=context)
-            body: dict[str, Any] = self.skill.serializer.serialize(response)
+            body = self.skill.serializer.serialize(response)
+            if not isinstance(body, dict):
+                raise TypeError(f"the response envelope serialized as {type(body).__name__}")
             json.dumps(body, allow_nan=False)   # what Lambda sends must be JSON: NaN is not
         except (SerializationException, RuntimeSerializationException, DispatchException) as err:
             log.warning("The ASK SDK could not take the request: %s", err)
