@@ -10,10 +10,8 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from skill.alexa.routing import build_skill
-from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES, load_catalog
-from skill.content.prompts import Prompts
-from skill.conversation.dialogue import Dialogue
+from skill.alexa.routing import build_dialogues, build_skill
+from skill.content.catalog import BASE_LOCALE
 from skill.persistence import make_store
 from skill.webservice.gate import APP_THREADS, gated
 from skill.webservice.verifier import (
@@ -50,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SKILL_VERIFY_SIGNATURES=True,
         SIGNATURE_VERIFIER=None,   # tests may pass a SignatureVerifier that trusts their own CA
         STORE=None,                # tests may pass an open store (own table); else built from DATABASE_URL
+        DIALOGUES=None,            # tests may pass build_dialogues(random.Random(seed)) for repeatable wording
         MAX_BODY_BYTES=128 * 1024,
     )
     app.config.update(settings_from_environ(os.environ))
@@ -59,9 +58,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None and app.config["DATABASE_URL"] == f"sqlite:///{default_database}":
         log.warning("DATABASE_URL is not set: progress is kept in the SQLite file %s, which must be on a persistent "
                     "disk. On a platform that resets its file system at each deploy or restart (Heroku-style dynos, "
-                    "containers without a volume) set DATABASE_URL to a PostgreSQL database instead.", default_database)
+                    "containers without a volume) set DATABASE_URL to a PostgreSQL database or a DynamoDB table instead.",
+                    default_database)
 
-    dialogues = {locale: Dialogue(load_catalog(locale=locale), Prompts.load(locale)) for locale in SUPPORTED_LOCALES}
+    dialogues = app.config["DIALOGUES"] or build_dialogues()
     store = app.config["STORE"] or make_store(app.config["DATABASE_URL"])
     skill = build_skill(skill_id=app.config["SKILL_ID"], store=store, dialogues=dialogues)
     app.register_blueprint(make_webhook(skill, verifiers=_verifiers(app.config),

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from skill.app import create_app
 from skill.console.local_alexa import LocalAlexa, Turn
 
-pytest_plugins = ["storage_fixtures", "signing_fixtures"]
+pytest_plugins = ["dynamodb_fixtures", "storage_fixtures", "signing_fixtures"]
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""Pytest fixtures for the stores: each backend-parametrized test runs on SQLite and on PostgreSQL.
+"""Pytest fixtures for the stores: each backend-parametrized test runs on SQLite, PostgreSQL and DynamoDB.
 
 SQLite lives in tmp_path. PostgreSQL comes from TEST_DATABASE_URL: unset skips those tests, set but
-unreachable fails them. Every test gets its own table, dropped afterwards, so runs can share a database.
+unreachable fails them. DynamoDB is moto's server on 127.0.0.1, which the tests start themselves
+(dynamodb_fixtures.py). Every test gets its own table, dropped afterwards, so runs can share a database.
 """
 
 from __future__ import annotations
@@ -13,18 +14,39 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from dynamodb_fixtures import dynamodb_client, dynamodb_url
 
-from skill.persistence import META_TABLE, SqlStore, make_store
+from skill.persistence import META_TABLE, ProgressStore, SqlStore, make_store
 
 POSTGRES_SKIP_REASON = "set TEST_DATABASE_URL=postgresql://... to run the PostgreSQL tests"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BACKENDS = [*SQL_BACKENDS, pytest.param("dynamodb", marks=pytest.mark.dynamodb)]
 
 
 def is_postgres(database_url: str) -> bool:
     """Return whether the URL names a PostgreSQL database."""
     return database_url.startswith(("postgres://", "postgresql://"))
+
+
+def is_dynamodb(database_url: str) -> bool:
+    """Return whether the URL names a DynamoDB table."""
+    return database_url.startswith("dynamodb://")
+
+
+def stored_record(database_url: str, table: str, key: str) -> tuple[Any, int, bool]:
+    """The raw stored (attributes' "name", version, whether updated_at is set) of a key, read behind the store's back."""
+    if is_dynamodb(database_url):
+        endpoint = dict(parse_qsl(urlsplit(database_url).query))["endpoint"]
+        item = dynamodb_client(endpoint).get_item(TableName=table, Key={"id": {"S": key}}, ConsistentRead=True)["Item"]
+        return item["attributes"]["M"]["name"]["S"], int(item["version"]["N"]), bool(item["updated_at"]["S"])
+    query = ("SELECT attributes ->> 'name', version, updated_at IS NOT NULL FROM {} WHERE key = ?"
+             if is_postgres(database_url) else
+             "SELECT json_extract(attributes, '$.name'), version, updated_at IS NOT NULL FROM {} WHERE key = ?")
+    ((name, version, updated),) = run_sql(database_url, [(query.format(table), (key,))])[0]
+    return name, int(version), bool(updated)
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -95,6 +117,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
+    if request.param == "dynamodb":
+        return dynamodb_url(request.getfixturevalue("moto_endpoint"))
     raise ValueError(f"unknown backend {request.param!r}")
 
 
@@ -105,14 +129,18 @@ def store_table(database_url: str) -> Iterator[str]:
     yield table
     if is_postgres(database_url):
         drop_table(database_url, table)   # SQLite's file goes with tmp_path
+    elif is_dynamodb(database_url):
+        client = dynamodb_client(dict(parse_qsl(urlsplit(database_url).query))["endpoint"])
+        with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+            client.delete_table(TableName=table)
 
 
 @pytest.fixture
-def open_store(database_url: str, store_table: str) -> Iterator[Callable[..., SqlStore]]:
+def open_store(database_url: str, store_table: str) -> Iterator[Callable[..., ProgressStore]]:
     """Return a function opening stores on this test's database and table; all are closed afterwards."""
-    stores: list[SqlStore] = []
+    stores: list[ProgressStore] = []
 
-    def open_(**options: Any) -> SqlStore:
+    def open_(**options: Any) -> ProgressStore:
         opened = make_store(database_url, table=store_table, **options)
         stores.append(opened)
         return opened
@@ -123,13 +151,13 @@ def open_store(database_url: str, store_table: str) -> Iterator[Callable[..., Sq
 
 
 @pytest.fixture
-def store(open_store: Callable[..., SqlStore]) -> SqlStore:
+def store(open_store: Callable[..., ProgressStore]) -> ProgressStore:
     """Return a fresh, empty store (once per backend)."""
     return open_store()
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+def sqlite_store(tmp_path: Path) -> Iterator[ProgressStore]:
     """Return a fresh SQLite store in tmp_path, for tests that need a real store but not both backends."""
     with make_store(f"sqlite:///{tmp_path / 'store.sqlite'}") as opened:
         yield opened

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -19,10 +20,11 @@ from typing import Any
 import pytest
 from alexa_requests import PERSON_ID, USER_ID, launch, to_model
 from ask_sdk_core.exceptions import PersistenceException
-from storage_fixtures import drop_table, is_postgres, run_sql, table_columns
+from storage_fixtures import SQL_BACKENDS, drop_table, is_postgres, run_sql, stored_record, table_columns
 
 from skill.persistence import (
     META_TABLE,
+    ProgressStore,
     SCHEMA_VERSION,
     VERSION_KEY,
     SqlStore,
@@ -43,18 +45,18 @@ def increment(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def test_round_trip_and_reopen(store: SqlStore, open_store: Callable[..., SqlStore]) -> None:
+def test_round_trip_and_reopen(store: ProgressStore, open_store: Callable[..., ProgressStore]) -> None:
     store.save_attributes(ENV, {"streak": 3, "last": "toe_press", "days": [1, 2]})
     expected = {"streak": 3, "last": "toe_press", "days": [1, 2], VERSION_KEY: 1}
     assert store.get_attributes(ENV) == expected
     assert open_store().get_attributes(ENV) == expected   # a second store (another worker) sees it
 
 
-def test_unknown_user_gets_empty_dict(store: SqlStore) -> None:
+def test_unknown_user_gets_empty_dict(store: ProgressStore) -> None:
     assert store.get_attributes(to_model(launch(user_id="amzn1.ask.account.NOBODY"))) == {}
 
 
-def test_delete(store: SqlStore) -> None:
+def test_delete(store: ProgressStore) -> None:
     store.save_attributes(ENV, {"streak": 1})
     store.delete_attributes(ENV)
     assert store.get_attributes(ENV) == {}
@@ -63,7 +65,7 @@ def test_delete(store: SqlStore) -> None:
     assert store.get_attributes(ENV) == {"streak": 0, VERSION_KEY: 1}
 
 
-def test_people_in_one_household_keep_separate_data(store: SqlStore) -> None:
+def test_people_in_one_household_keep_separate_data(store: ProgressStore) -> None:
     anna, ben = (to_model(launch(person_id=p)) for p in (PERSON_ID, "amzn1.ask.person.BEN"))
     store.save_attributes(anna, {"who": "anna"})
     store.save_attributes(ben, {"who": "ben"})
@@ -80,7 +82,7 @@ def test_user_key_prefers_person_then_user() -> None:
         user_key(anonymous)
 
 
-def test_stale_save_raises_and_keeps_the_winner(store: SqlStore) -> None:
+def test_stale_save_raises_and_keeps_the_winner(store: ProgressStore) -> None:
     store.save_attributes(ENV, {"count": 0})
     mine, theirs = store.get_attributes(ENV), store.get_attributes(ENV)
     store.save_attributes(ENV, {**theirs, "count": 5})
@@ -95,7 +97,7 @@ def test_stale_save_raises_and_keeps_the_winner(store: SqlStore) -> None:
         store.save_attributes(ENV, {"count": 6, VERSION_KEY: 2})
 
 
-def test_saving_the_same_dict_twice_advances_its_version(store: SqlStore) -> None:
+def test_saving_the_same_dict_twice_advances_its_version(store: ProgressStore) -> None:
     attributes = store.get_attributes(ENV)        # as the SDK caches it for one request
     attributes["step"] = 1
     store.save_attributes(ENV, attributes)
@@ -104,23 +106,21 @@ def test_saving_the_same_dict_twice_advances_its_version(store: SqlStore) -> Non
     assert store.get_attributes(ENV) == {"step": 2, VERSION_KEY: 2} == attributes
 
 
-def test_unicode_json_is_stored_as_real_json(store: SqlStore, database_url: str) -> None:
+def test_unicode_json_is_stored_as_real_json(store: ProgressStore, database_url: str) -> None:
+    """Stored as the backend's own document type (JSON text, JSONB, a DynamoDB map), readable by its own tools."""
     value = {"name": "Zoë’s “toe” stretch ✓ 足 🦶", "nested": {"list": [1, 2.5, None, True, "<&>"]}}
     store.save_attributes(ENV, value)
     assert store.get_attributes(ENV) == {**value, VERSION_KEY: 1}
-    read_back = ("SELECT attributes ->> 'name', version, updated_at IS NOT NULL FROM {} WHERE key = ?"
-                 if is_postgres(database_url) else
-                 "SELECT json_extract(attributes, '$.name'), version, updated_at IS NOT NULL FROM {} WHERE key = ?")
-    assert run_sql(database_url, [(read_back.format(store.table), (USER_ID,))])[0] == [(value["name"], 1, True)]
+    assert stored_record(database_url, store.table, USER_ID) == (value["name"], 1, True)
 
 
 @pytest.mark.parametrize("bad", [{"when": object()}, {"score": float("nan")}, {VERSION_KEY: "1"}])
-def test_unstorable_attributes_raise_persistence_exception(store: SqlStore, bad: dict[str, Any]) -> None:
+def test_unstorable_attributes_raise_persistence_exception(store: ProgressStore, bad: dict[str, Any]) -> None:
     with pytest.raises(PersistenceException):
         store.save_attributes(ENV, bad)
 
 
-def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
+def test_update_attributes_reapplies_change_after_a_lost_race(store: ProgressStore,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Only two writers creating the same new row can collide inside update_attributes (the read
     # locks an existing row), so simulate the lost race at the compare-and-set itself.
@@ -141,7 +141,7 @@ def test_update_attributes_reapplies_change_after_a_lost_race(store: SqlStore,
     assert seen == [{"count": 1}, {"count": 1}]     # re-read and re-applied after the rollback
 
 
-def test_a_write_over_what_was_read_keeps_a_save_made_since(store: SqlStore) -> None:
+def test_a_write_over_what_was_read_keeps_a_save_made_since(store: ProgressStore) -> None:
     """Another device saves between this request's read and its save: both changes are kept."""
     store.save_attributes(ENV, {"count": 1, "pace": 100})
     read = store.get_attributes(ENV)
@@ -158,7 +158,7 @@ def test_a_write_over_what_was_read_keeps_a_save_made_since(store: SqlStore) -> 
 
 
 @pytest.mark.parametrize("first", [True, False], ids=["new-user", "known-user"])
-def test_a_write_over_what_was_read_saves_without_reading_again(store: SqlStore, first: bool,
+def test_a_write_over_what_was_read_saves_without_reading_again(store: ProgressStore, first: bool,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """When nothing changed since the read, the change is applied to it and written once."""
     if not first:
@@ -173,7 +173,7 @@ def test_a_write_over_what_was_read_saves_without_reading_again(store: SqlStore,
     assert store.get_attributes(ENV) == saved
 
 
-def test_two_writes_over_the_same_read_both_count(store: SqlStore) -> None:
+def test_two_writes_over_the_same_read_both_count(store: ProgressStore) -> None:
     """Two requests that read the same version: the second one's compare-and-set fails, then merges."""
     store.save_attributes(ENV, {"count": 0})
     read = store.get_attributes(ENV)
@@ -182,7 +182,7 @@ def test_two_writes_over_the_same_read_both_count(store: SqlStore) -> None:
     assert store.get_attributes(ENV)["count"] == 2
 
 
-def test_update_attributes_gives_up_after_attempts(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_attributes_gives_up_after_attempts(store: ProgressStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def always_lose(*args: Any) -> int:
         raise StaleWriteError("simulated")
 
@@ -198,7 +198,7 @@ def test_update_attributes_gives_up_after_attempts(store: SqlStore, monkeypatch:
     assert len(calls) == 3 and store.get_attributes(ENV) == {}
 
 
-def test_failing_change_rolls_back_and_the_store_stays_usable(store: SqlStore) -> None:
+def test_failing_change_rolls_back_and_the_store_stays_usable(store: ProgressStore) -> None:
     store.save_attributes(ENV, {"count": 1})
 
     def broken(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -210,20 +210,24 @@ def test_failing_change_rolls_back_and_the_store_stays_usable(store: SqlStore) -
     assert store.update_attributes(ENV, increment) == {"count": 2, VERSION_KEY: 2}
 
 
-def increment_as_a_handler_would(store: SqlStore) -> int:
-    """Get, change and save as a handler does through the SDK, retrying when stale; return the retries."""
+def increment_as_a_handler_would(store: ProgressStore) -> int:
+    """Get, change and save as a handler does through the SDK, retrying when stale; return the retries.
+
+    Each retry waits a random moment first, as any retry should: without it, writers racing on a store
+    without row locks (DynamoDB) retry in lockstep and mostly collide again.
+    """
     for retries in itertools.count():
         attributes = store.get_attributes(ENV)
         try:
             store.save_attributes(ENV, increment(attributes))
             return retries
         except StaleWriteError:
-            continue
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(retries, 5)))
     raise AssertionError("unreachable")
 
 
 @pytest.mark.parametrize("how", ["update_attributes", "get_then_save"])
-def test_no_lost_updates_across_threads(store: SqlStore, how: str) -> None:
+def test_no_lost_updates_across_threads(store: ProgressStore, how: str) -> None:
     threads_n, per_thread = 8, 50
     start, errors, retries = threading.Barrier(threads_n), [], []
 
@@ -242,7 +246,7 @@ def test_no_lost_updates_across_threads(store: SqlStore, how: str) -> None:
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=30)
+        worker.join(timeout=120)   # seconds on SQL; DynamoDB (moto) retries each lost race over HTTP
     assert errors == []
     assert store.get_attributes(ENV)["count"] == threads_n * per_thread, f"stale saves retried: {sum(retries)}"
 
@@ -286,11 +290,11 @@ def test_no_lost_updates_across_processes(database_url: str, store_table: str) -
         assert check.get_attributes(ENV)["count"] == processes_n * per_process
 
 
-def test_stores_starting_together_create_the_schema_once(open_store: Callable[..., SqlStore]) -> None:
+def test_stores_starting_together_create_the_schema_once(open_store: Callable[..., ProgressStore]) -> None:
     stores = [open_store() for _ in range(6)]
     start, errors = threading.Barrier(len(stores)), []
 
-    def first_use(own: SqlStore, n: int) -> None:
+    def first_use(own: ProgressStore, n: int) -> None:
         start.wait()
         try:
             own.save_attributes(to_model(launch(user_id=f"amzn1.ask.account.{n}")), {"n": n})
@@ -311,9 +315,10 @@ V1_TABLE = {  # the table as schema v1 shipped it: no updated_at
 }
 
 
+@pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 @pytest.mark.parametrize("with_meta_row", [True, False], ids=["v1", "v1-before-versioning"])
 def test_v1_store_is_upgraded_with_rows_intact(database_url: str, store_table: str, with_meta_row: bool,
-                                               open_store: Callable[..., SqlStore]) -> None:
+                                               open_store: Callable[..., ProgressStore]) -> None:
     backend = "postgres" if is_postgres(database_url) else "sqlite"
     setup: list[tuple[str, tuple[Any, ...]]] = [
         (V1_TABLE[backend].format(store_table), ()),
@@ -344,15 +349,16 @@ def test_v1_store_is_upgraded_with_rows_intact(database_url: str, store_table: s
         drop_table(database_url, fresh.table)
 
 
+@pytest.mark.parametrize("database_url", SQL_BACKENDS, indirect=True)
 def test_store_newer_than_the_code_is_refused(database_url: str, store_table: str,
-                                              open_store: Callable[..., SqlStore]) -> None:
+                                              open_store: Callable[..., ProgressStore]) -> None:
     open_store().ensure_schema()
     run_sql(database_url, [(f"UPDATE {META_TABLE} SET version = 99 WHERE table_name = ?", (store_table,))])
     with pytest.raises(PersistenceException, match="newer than this code"):
         open_store().get_attributes(ENV)
 
 
-def test_ping_and_close(store: SqlStore) -> None:
+def test_ping_and_close(store: ProgressStore) -> None:
     assert store.ping() is True
     store.close()
     assert store.ping() is False
@@ -360,7 +366,7 @@ def test_ping_and_close(store: SqlStore) -> None:
         store.get_attributes(ENV)
 
 
-def assert_faulty(store: SqlStore) -> None:
+def assert_faulty(store: ProgressStore) -> None:
     """Every operation raises PersistenceException chained to the driver's error; ping says False."""
     assert store.ping(wait=0.5) is False
     operations: list[Callable[[], object]] = [
@@ -453,7 +459,7 @@ def test_postgres_url_settings_win_over_defaults() -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_postgres_recovers_from_terminated_connections(database_url: str,
-                                                       open_store: Callable[..., SqlStore]) -> None:
+                                                       open_store: Callable[..., ProgressStore]) -> None:
     name = f"footcoach-test-{os.getpid()}-{time.monotonic_ns()}"
     store = open_store(application_name=name, min_size=2)
     store.save_attributes(ENV, {"count": 1})

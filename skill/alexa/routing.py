@@ -1,7 +1,12 @@
-"""The routing table: every handler, in priority order. The first whose can_handle() is true wins."""
+"""The routing table: every handler, in priority order. The first whose can_handle() is true wins.
+
+build_skill() is the one way the skill is assembled, for the webhook (app.py) and for AWS Lambda
+(serverless/): the same handlers, the same dialogues and the store they are given.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 
 from ask_sdk_core.skill import CustomSkill
@@ -12,7 +17,8 @@ from skill.alexa.handlers import actions, builtin, reminders
 from skill.alexa.handlers.errors import PersistenceErrorHandler, UnexpectedErrorHandler
 from skill.alexa.save_later import SaveLater
 from skill.alexa.serializer import FastSerializer
-from skill.content.catalog import BASE_LOCALE
+from skill.content.catalog import BASE_LOCALE, SUPPORTED_LOCALES, load_catalog
+from skill.content.prompts import Prompts
 from skill.conversation.dialogue import Dialogue
 from skill.persistence.protocol import ProgressStore
 
@@ -27,6 +33,11 @@ INTENT_HANDLERS = (
     actions.SessionEndedRequestHandler,
     actions.FallbackIntentHandler,  # last intent handler: catches every intent not listed above
 )
+
+
+def build_dialogues(rng: random.Random | None = None) -> dict[str, Dialogue]:
+    """One Dialogue per supported locale (its catalog and prompts); ``rng`` picks the prompt variants."""
+    return {locale: Dialogue(load_catalog(locale=locale), Prompts.load(locale, rng)) for locale in SUPPORTED_LOCALES}
 
 
 def build_skill(*, skill_id: str | None, store: ProgressStore,

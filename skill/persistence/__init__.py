@@ -1,10 +1,11 @@
-"""Persistent user progress: the SDK's adapter contract over SQLite or PostgreSQL, with compare-and-set.
+"""Persistent user progress: the SDK's adapter contract over SQLite, PostgreSQL or DynamoDB, with compare-and-set.
 
 Each user key (see keys.py) owns one row: a JSON document, an integer version and updated_at.
 ``get_attributes`` returns the document with the row version under ``VERSION_KEY``; ``save_attributes``
 writes only if the row still has that version, so two requests racing on one user cannot silently
-overwrite each other (the SDK's own adapters lose updates). Backends live in sqlite.py and postgres.py
-and supply only connections, SQL spelling (sql.py) and migration steps (schema.py). The contract is protocol.ProgressStore.
+overwrite each other (the SDK's own adapters lose updates). SQL backends live in sqlite.py and postgres.py
+and supply only connections, SQL spelling (sql.py) and migration steps (schema.py); dynamodb.py keeps
+the same contract with conditional writes (one item per user key). The contract is protocol.ProgressStore.
 
 Imports nothing else of the skill.
 """
@@ -29,12 +30,14 @@ __all__ = ["DEFAULT_TABLE", "META_TABLE", "SCHEMA_VERSION", "VERSION_KEY", "Pers
            "StaleWriteError", "make_store", "user_key"]
 
 
-def make_store(database_url: str, *, table: str = DEFAULT_TABLE, key_fn: KeyFunction = user_key,
+def make_store(database_url: str, *, table: str | None = None, key_fn: KeyFunction = user_key,
                **options: Any) -> ProgressStore:
     """Build the store a DATABASE_URL names; extra options go to the backend's constructor.
 
-    ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite``, ``postgres://...`` or
-    ``postgresql://...``. Nothing is connected yet, so the app starts even if the database is down.
+    ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite``, ``postgres://...``,
+    ``postgresql://...`` or ``dynamodb://TABLE?region=...`` (see dynamodb.py). ``table``: the table
+    to use, default user_progress in a SQL database, and the URL's for DynamoDB (where it replaces
+    it). Nothing is connected yet, so the app starts even if the database is down.
 
     Raises:
         ValueError: the URL is not one of those.
@@ -49,11 +52,15 @@ def make_store(database_url: str, *, table: str = DEFAULT_TABLE, key_fn: KeyFunc
                 "or sqlite:////absolute/path.sqlite (in-memory databases are not shared between threads)")
         from skill.persistence.sqlite import SqliteStore
 
-        return SqliteStore(path, table=table, key_fn=key_fn, **options)
+        return SqliteStore(path, table=table or DEFAULT_TABLE, key_fn=key_fn, **options)
     if scheme in ("postgres", "postgresql") and sep:
         from skill.persistence.postgres import PostgresStore
 
-        return PostgresStore(database_url, table=table, key_fn=key_fn, **options)
+        return PostgresStore(database_url, table=table or DEFAULT_TABLE, key_fn=key_fn, **options)
+    if scheme == "dynamodb" and sep:
+        from skill.persistence.dynamodb import DynamoStore
+
+        return DynamoStore.from_url(database_url, table=table, key_fn=key_fn, **options)
     raise ValueError(
-        f"unsupported DATABASE_URL {redact_url(database_url)!r}: expected sqlite:///path/to/file.sqlite "
-        "or postgresql://user:password@host:5432/dbname")
+        f"unsupported DATABASE_URL {redact_url(database_url)!r}: expected sqlite:///path/to/file.sqlite, "
+        "postgresql://user:password@host:5432/dbname or dynamodb://TABLE?region=REGION")

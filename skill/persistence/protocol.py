@@ -2,8 +2,8 @@
 
 The Alexa layer depends on this Protocol, not on the ASK SDK's abstract adapter class: a turn needs
 `update_attributes` with `read=` (compare-and-set over what the turn read), which the SDK's adapter
-contract does not have. SqlStore (SQLite, PostgreSQL) implements it; tests/test_persistence.py runs
-the same contract tests against every backend.
+contract does not have. SqlStore (SQLite, PostgreSQL) and DynamoStore implement it;
+tests/test_persistence.py runs the same contract tests against every backend.
 """
 
 from __future__ import annotations
