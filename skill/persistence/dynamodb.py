@@ -1,20 +1,20 @@
 """DynamoDB backend: one item per user key, compare-and-set by a ConditionExpression on its version.
 
-``DATABASE_URL=dynamodb://TABLE?region=eu-west-1`` (``&endpoint=http://127.0.0.1:8000`` for a local
-DynamoDB, ``&create=0`` where the table is made elsewhere, ``&connect_timeout=1&read_timeout=2`` in
-seconds). The AWS SDK (botocore) is imported only when such a URL is used. Each item is laid out as the ASK SDK's DynamoDbAdapter lays it out, so an Alexa-hosted
-skill's table (or one made for the SDK) serves as it is: ``id`` (String, the partition key: the user
-key), ``attributes`` (Map: the document), plus ``version`` (Number) and ``updated_at`` (String).
+``DATABASE_URL=dynamodb://TABLE?region=eu-west-1`` (``&endpoint=http://127.0.0.1:8000`` for a local DynamoDB,
+``&create=0`` where the table is made elsewhere, ``&connect_timeout=1&read_timeout=2`` in seconds). The AWS
+SDK (botocore) is imported only when such a URL is used. Each item is laid out as the ASK SDK's
+DynamoDbAdapter lays it out, so an Alexa-hosted skill's table (or one made for the SDK) serves as it is:
+``id`` (String, the partition key: the user key), ``attributes`` (Map: the document), plus ``version``
+(Number) and ``updated_at`` (String).
 
-Why not the SDK's ask-sdk-dynamodb-persistence-adapter: its save is an unconditional PutItem (last
-writer wins, so two devices of one user lose each other's changes), its default argument builds a
-boto3 resource when the module is imported (which fails where no region is configured), and it hands
-back DynamoDB's Decimals, which session attributes cannot carry. Replacing those leaves nothing of it,
-so this store uses the AWS SDK's low-level DynamoDB client directly.
+Why not the SDK's ask-sdk-dynamodb-persistence-adapter: its save is an unconditional PutItem (last writer
+wins, so two devices of one user lose each other's changes), its default argument builds a boto3 resource when
+the module is imported (which fails where no region is configured), and it hands back DynamoDB's Decimals,
+which session attributes cannot carry. Replacing those leaves nothing of it, so this store uses the AWS SDK's
+low-level DynamoDB client directly.
 
-There are no row locks in DynamoDB, so where SqlStore re-reads under a lock, this store re-reads
-(strongly consistent) and writes conditionally again, with jittered backoff, until one write wins.
-"""
+There are no row locks in DynamoDB, so where SqlStore re-reads under a lock, this store re-reads (strongly
+consistent) and writes conditionally again, with jittered backoff, until one write wins."""
 
 from __future__ import annotations
 
@@ -30,12 +30,14 @@ from typing import Any
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
-from skill.persistence.dynamodb_values import decode_document, encode_document
 from skill.persistence.dynamodb_table import TableSetup, error_code, settings_from_url
+from skill.persistence.dynamodb_values import decode_document, encode_document
+from skill.persistence.health import StorageHealth, WriteOutcome
 from skill.persistence.keys import KeyFunction, user_key
 from skill.persistence.store import VERSION_KEY, StaleWriteError
 
 log = logging.getLogger(__name__)
+WRITES = frozenset({"put_item", "update_item", "delete_item"})
 
 PARTITION_KEY, DOCUMENT, VERSION, UPDATED_AT = "id", "attributes", "version", "updated_at"
 PING_KEY = "footcoach:ping"   # never a user key (those start amzn1.ask.); only ever read
@@ -72,7 +74,13 @@ class DynamoStore:
         """
         import botocore.session
         from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError, NoRegionError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError,
+            HTTPClientError,
+            NoRegionError,
+        )
 
         self.table, self.region, self.endpoint = table, region, endpoint
         self.retry_after = retry_after
@@ -94,6 +102,7 @@ class DynamoStore:
         self._setup = TableSetup(table, self.region, create=create, partition_key=PARTITION_KEY)
         self._schema_lock, self._client_lock = threading.Lock(), threading.Lock()   # two: the schema check makes a client
         self._schema_ready = False
+        self.health = StorageHealth("storage", log)
         self._closed = False
         self._down_until, self._down_error = 0.0, None
 
@@ -112,10 +121,7 @@ class DynamoStore:
         return cls(**{**options, **settings})
 
     def __repr__(self) -> str:
-        where = f", endpoint={self.endpoint!r}" if self.endpoint else ""
-        return f"DynamoStore({self.table!r}, region={self.region!r}{where})"
-
-    # --- the ProgressStore contract ----------------------------------------------------------
+        return f"DynamoStore({self.table!r}, region={self.region!r}" + (f", endpoint={self.endpoint!r})" if self.endpoint else ")")
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         """Return the user's attributes plus VERSION_KEY, or {} for an unknown user."""
@@ -136,13 +142,10 @@ class DynamoStore:
                           attempts: int = 32, *, read: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Apply ``change`` to the stored document and write it conditionally, until a write wins.
 
-        With ``read`` (what get_attributes returned in this request) the first try writes the change
-        of what was read, without reading again; each later try re-reads and applies ``change``
-        again, so ``change`` must be quick, without side effects, and add counters (see SqlStore).
-
-        ``attempts``: more by default than SqlStore's 8, which rarely retries at all because its read
-        locks the row. Here every racing writer retries: with 8 writers of one item flat out, some
-        writes need a dozen tries (the test's figures: 1 try for 45 %, at most 14 of 400 writes).
+        With ``read`` the first try writes the change of what was read without reading again; each later
+        try re-reads and applies ``change`` again (quick, no side effects, counters added; see SqlStore).
+        ``attempts``: more than SqlStore's 8 (whose read locks the row): every racing writer retries here;
+        with 8 writers of one item flat out, 1 try for 45 % of writes, at most 14 of 400.
 
         Raises:
             StaleWriteError: every attempt lost a race.
@@ -257,9 +260,19 @@ class DynamoStore:
             raise
         return new
 
+    def last_write(self) -> WriteOutcome | None:
+        return self.health.last_write()   # the last save's outcome in this process, for /healthz
+
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         self.ensure_schema()
-        return self._request(operation, params)
+        kind = "save" if operation in WRITES else "read"
+        try:
+            result = self._request(operation, params)
+        except PersistenceException as err:
+            self.health.failed(kind, err)   # one traceback per outage, then counts (health.py)
+            raise
+        self.health.succeeded(kind)
+        return result
 
     def _request(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Send one request; every failure becomes PersistenceException (the botocore error chained)."""

@@ -22,7 +22,9 @@ from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_runtime.exceptions import AskSdkException, DispatchException
-from ask_sdk_runtime.exceptions import SerializationException as RuntimeSerializationException
+from ask_sdk_runtime.exceptions import (
+    SerializationException as RuntimeSerializationException,
+)
 
 from skill.alexa.routing import build_dialogues, build_skill
 from skill.conversation.dialogue import Dialogue
