@@ -165,7 +165,10 @@ def test_what_a_turn_stores_through_lambda_is_what_the_webhook_stores(tables: Ca
         alexa.say("StartExerciseIntent", {"exercise": "toe curls"}, wait=40)
         alexa.say("FasterIntent", wait=40)
         alexa.say("AMAZON.StopIntent")
-        results.append(stored_items(url))
+        items = stored_items(url)
+        for item in items:   # which requests' events were added: request ids differ between the two runs
+            item["attributes"]["M"].pop("applied_events", None)
+        results.append(items)
     assert results[0] == results[1] and len(results[0]) == 1
     assert results[0][0]["attributes"]["M"]["place"]["M"]["exercise_id"] == {"S": "toe_press"}
 
