@@ -262,14 +262,14 @@ class DynamoStore:
 
     def last_write(self) -> WriteOutcome | None:
         return self.health.last_write()   # the last save's outcome in this process, for /healthz
-
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         self.ensure_schema()
         kind = "save" if operation in WRITES else "read"
-        try:
+        try:  # a lost compare-and-set race is no storage fault: only real faults reach the health log
             result = self._request(operation, params)
         except PersistenceException as err:
-            self.health.failed(kind, err)   # one traceback per outage, then counts (health.py)
+            if error_code(err.__cause__) != "ConditionalCheckFailedException":
+                self.health.failed(kind, err)   # one traceback per outage, then counts (health.py)
             raise
         self.health.succeeded(kind)
         return result
