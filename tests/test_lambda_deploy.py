@@ -87,13 +87,13 @@ def test_the_role_allows_exactly_the_dynamodb_calls_the_store_makes(moto_endpoin
     made.ensure_schema()
     store = DynamoStore.from_url(dynamodb_url(moto_endpoint, "stack-table", create="0"))
     calls: set[str] = set()
-    real = store._request
+    real = store._client.request
 
-    def recorded(operation: str, params: Any) -> dict[str, Any]:
+    def recorded(operation: str, params: Any, kind: str | None) -> dict[str, Any]:
         calls.add("dynamodb:" + "".join(word.title() for word in operation.split("_")))
-        return real(operation, params)
+        return real(operation, params, kind)
 
-    store._request = recorded  # type: ignore[method-assign]
+    store._client.request = recorded  # type: ignore[method-assign]
     envelope = to_model(launch())
     read = store.get_attributes(envelope)
     store.update_attributes(envelope, lambda stored: {**stored, "n": 1}, read=read)

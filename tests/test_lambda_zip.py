@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FIRST_ANSWER = """
 import json, sys, time
-began = time.perf_counter()
+began, began_cpu = time.perf_counter(), time.process_time()
 import lambda_function
 body = lambda_function.lambda_handler(json.loads(sys.argv[1]), None)
-answered = time.perf_counter()
+answered, answered_cpu = time.perf_counter(), time.process_time()
 import skill, botocore
-print(json.dumps({"first_answer_s": answered - began, "ssml": body["response"]["outputSpeech"]["ssml"],
+print(json.dumps({"first_answer_s": answered - began, "first_answer_cpu_s": answered_cpu - began_cpu,
+                  "ssml": body["response"]["outputSpeech"]["ssml"],
                   "skill": skill.__file__, "botocore": botocore.__file__, "path": sys.path}))
 """
 
@@ -85,8 +86,9 @@ def test_the_zip_imports_and_answers_a_launch_in_a_clean_venv(tmp_path: Path, mo
     assert first["skill"].startswith(str(task)) and first["botocore"].startswith(str(task))
     assert not any(str(ROOT) in entry for entry in first["path"]), first["path"]        # not the project's code
     assert not any((venv / "lib").rglob("*.py")), "the clean venv has packages of its own"
-    best = min(r["first_answer_s"] for r in results)
-    print(f"\nLambda zip in a clean venv, import to first answer: best {best * 1000:.0f} ms")
+    best_cpu = min(r["first_answer_cpu_s"] for r in results)
+    print(f"\nLambda zip in a clean venv, import to first answer: CPU {best_cpu * 1000:.0f} ms, "
+          f"wall best {min(r['first_answer_s'] for r in results) * 1000:.0f} ms")
     for path in [task, *task.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)   # so that tmp_path can be cleaned up
-    assert best < COLD_START_LIMIT_S
+    assert best_cpu < COLD_START_LIMIT_S   # CPU time: see test_lambda.COLD_START

@@ -114,7 +114,8 @@ def store_classes() -> dict[str, type]:
     for path in sorted(Path(skill.persistence.__file__).parent.glob("*.py")):
         module = importlib.import_module(f"skill.persistence.{path.stem}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__ and issubclass(cls, SqlStore) and not inspect.isabstract(cls):
+            if (cls.__module__ == module.__name__ and cls is not ProgressStore and not inspect.isabstract(cls)
+                    and (issubclass(cls, SqlStore) or cls.__name__.endswith("Store"))):
                 found[path.stem] = cls
     return found
 
@@ -122,7 +123,7 @@ def store_classes() -> dict[str, type]:
 def test_add_a_storage_backend() -> None:
     """Each backend implements ProgressStore and is one of the contract tests' BACKENDS (storage_fixtures.py)."""
     classes = store_classes()
-    assert {"sqlite", "postgres"} <= set(classes)
+    assert {"sqlite", "postgres", "dynamodb"} <= set(classes)
     for backend, cls in classes.items():
         assert issubclass(cls, ProgressStore), f"{cls.__name__} does not implement persistence/protocol.ProgressStore"
     tested = {b if isinstance(b, str) else b.values[0] for b in BACKENDS}

@@ -1,25 +1,26 @@
 """DynamoDB backend: one item per user key, compare-and-set by a ConditionExpression on its version.
 
-``DATABASE_URL=dynamodb://TABLE?region=eu-west-1`` (``&endpoint=http://127.0.0.1:8000`` for a local DynamoDB,
-``&create=0`` where the table is made elsewhere, ``&connect_timeout=1&read_timeout=2`` in seconds). The AWS
-SDK (botocore) is imported only when such a URL is used. Each item is laid out as the ASK SDK's
-DynamoDbAdapter lays it out, so an Alexa-hosted skill's table (or one made for the SDK) serves as it is:
-``id`` (String, the partition key: the user key), ``attributes`` (Map: the document), plus ``version``
-(Number) and ``updated_at`` (String).
+``DATABASE_URL=dynamodb://TABLE?region=eu-west-1`` (``&endpoint=http://127.0.0.1:8000`` for a local
+DynamoDB, ``&create=0`` where the table is made elsewhere, ``&connect_timeout=1&read_timeout=2`` in
+seconds). The AWS SDK (botocore) is imported only when such a URL is used. Each item is laid out as
+the ASK SDK's DynamoDbAdapter lays it out, so an Alexa-hosted skill's table (or one made for the SDK)
+serves as it is: ``id`` (String, the partition key: the user key), ``attributes`` (Map: the
+document), plus ``version`` (Number) and ``updated_at`` (String). Requests go through
+dynamodb_client.py, the table is checked (or created) by dynamodb_table.py, values are converted
+exactly by dynamodb_values.py.
 
-Why not the SDK's ask-sdk-dynamodb-persistence-adapter: its save is an unconditional PutItem (last writer
-wins, so two devices of one user lose each other's changes), its default argument builds a boto3 resource when
-the module is imported (which fails where no region is configured), and it hands back DynamoDB's Decimals,
-which session attributes cannot carry. Replacing those leaves nothing of it, so this store uses the AWS SDK's
-low-level DynamoDB client directly.
+Why not the SDK's ask-sdk-dynamodb-persistence-adapter: its save is an unconditional PutItem (last
+writer wins, so two devices of one user lose each other's changes), its default argument builds a
+boto3 resource when the module is imported (which fails where no region is configured), and it hands
+back DynamoDB's Decimals, which session attributes cannot carry. Replacing those leaves nothing of it,
+so this store uses the AWS SDK's low-level DynamoDB client directly.
 
-There are no row locks in DynamoDB, so where SqlStore re-reads under a lock, this store re-reads (strongly
-consistent) and writes conditionally again, with jittered backoff, until one write wins."""
+There are no row locks in DynamoDB, so where SqlStore re-reads under a lock, this store re-reads
+(strongly consistent) and writes conditionally again, with jittered backoff, until one write wins.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
 import random
 import threading
 import time
@@ -30,29 +31,16 @@ from typing import Any
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
-from skill.persistence.dynamodb_table import TableSetup, error_code, settings_from_url
+from skill.persistence.dynamodb_client import DynamoClient
+from skill.persistence.dynamodb_table import TableSetup, settings_from_url
 from skill.persistence.dynamodb_values import decode_document, encode_document
 from skill.persistence.health import StorageHealth, WriteOutcome
 from skill.persistence.keys import KeyFunction, user_key
 from skill.persistence.store import VERSION_KEY, StaleWriteError
 
-log = logging.getLogger(__name__)
-WRITES = frozenset({"put_item", "update_item", "delete_item"})
-
 PARTITION_KEY, DOCUMENT, VERSION, UPDATED_AT = "id", "attributes", "version", "updated_at"
-PING_KEY = "footcoach:ping"   # never a user key (those start amzn1.ask.); only ever read
+HEALTH_KEY = "footcoach:health"   # the item the write probe writes; never a user key (those start amzn1.ask.)
 _BACKOFF_BASE, _BACKOFF_CAP = 0.005, 0.25  # seconds: the least backoff window, and the most
-
-# Bumped in a forked child: a client (and its connection pool) made before fork() is not used after.
-_forks = 0
-
-
-def _forked() -> None:
-    global _forks
-    _forks += 1
-
-
-os.register_at_fork(after_in_child=_forked)
 
 
 class DynamoStore:
@@ -64,47 +52,29 @@ class DynamoStore:
         """Make the client (botocore, the AWS SDK's core, imported here); nothing is sent until the first operation.
 
         ``create``: make the table on first use if it is missing (else fail, naming what to make).
-        Requests give up after ``connect_timeout``/``read_timeout`` seconds (one retry for throttling
-        and transient errors); after DynamoDB could not be reached, operations fail at once for
-        ``retry_after`` seconds instead of each waiting again (a turn makes two, within Alexa's 8 s).
+        Timeouts and ``retry_after`` (how long to fail at once after DynamoDB could not be reached):
+        see dynamodb_client.DynamoClient.
 
         Raises:
             ValueError: no region is given or configured.
             ImportError: botocore is not installed.
         """
-        import botocore.session
-        from botocore.config import Config
-        from botocore.exceptions import (
-            BotoCoreError,
-            ClientError,
-            ConnectionError,
-            HTTPClientError,
-            NoRegionError,
-        )
+        from botocore.exceptions import NoRegionError
 
-        self.table, self.region, self.endpoint = table, region, endpoint
-        self.retry_after = retry_after
+        self.table, self.endpoint = table, endpoint
         self._key = key_fn
-        self._errors = (BotoCoreError, ClientError)
-        self._client_error = ClientError
-        self._unreachable = (ConnectionError, HTTPClientError)   # refused, timed out, dropped
-        self._config = Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                              retries={"mode": "standard", "total_max_attempts": 2}, max_pool_connections=20)
-        # botocore's client is boto3's client; boto3 itself would add only import time.
-        self._new_client: Callable[[], Any] = lambda: botocore.session.get_session().create_client(
-            "dynamodb", region_name=region, endpoint_url=endpoint, config=self._config)
         try:
-            self._client, self._client_forks = self._new_client(), _forks
+            self._client = DynamoClient(name=f"DynamoStore({table!r})", region=region, endpoint=endpoint,
+                                        connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                        retry_after=retry_after, not_found_hint=lambda: self._setup.what_to_create())
         except NoRegionError:
             raise ValueError(f"DATABASE_URL dynamodb://{table} names no region: add ?region=eu-west-1 "
                              "(or set AWS_REGION)") from None
-        self.region = self._client.meta.region_name
+        self.region = self._client.region
+        self._client.name = repr(self)
         self._setup = TableSetup(table, self.region, create=create, partition_key=PARTITION_KEY)
-        self._schema_lock, self._client_lock = threading.Lock(), threading.Lock()   # two: the schema check makes a client
+        self._schema_lock = threading.Lock()
         self._schema_ready = False
-        self.health = StorageHealth("storage", log)
-        self._closed = False
-        self._down_until, self._down_error = 0.0, None
 
     @classmethod
     def from_url(cls, url: str, *, table: str | None = None, **options: Any) -> DynamoStore:
@@ -121,11 +91,14 @@ class DynamoStore:
         return cls(**{**options, **settings})
 
     def __repr__(self) -> str:
-        return f"DynamoStore({self.table!r}, region={self.region!r}" + (f", endpoint={self.endpoint!r})" if self.endpoint else ")")
+        where = f", endpoint={self.endpoint!r}" if self.endpoint else ""
+        return f"DynamoStore({self.table!r}, region={self.region!r}{where})"
+
+    # --- the ProgressStore contract ----------------------------------------------------------
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         """Return the user's attributes plus VERSION_KEY, or {} for an unknown user."""
-        return self._read(self._key(request_envelope))
+        return self._read(self._key(request_envelope), kind="read")
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict[str, Any]) -> None:
         """Write the attributes if the item still has the version they were read at (see SqlStore).
@@ -142,10 +115,13 @@ class DynamoStore:
                           attempts: int = 32, *, read: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Apply ``change`` to the stored document and write it conditionally, until a write wins.
 
-        With ``read`` the first try writes the change of what was read without reading again; each later
-        try re-reads and applies ``change`` again (quick, no side effects, counters added; see SqlStore).
-        ``attempts``: more than SqlStore's 8 (whose read locks the row): every racing writer retries here;
-        with 8 writers of one item flat out, 1 try for 45 % of writes, at most 14 of 400.
+        With ``read`` (what get_attributes returned in this request) the first try writes the change
+        of what was read, without reading again; each later try re-reads and applies ``change``
+        again, so ``change`` must be quick, without side effects, and add counters (see SqlStore).
+
+        ``attempts``: more by default than SqlStore's 8, which rarely retries at all because its read
+        locks the row. Here every racing writer retries: with 8 writers of one item flat out, some
+        writes need a dozen tries (the test's figures: 1 try for 45 %, at most 14 of 400 writes).
 
         Raises:
             StaleWriteError: every attempt lost a race.
@@ -163,7 +139,7 @@ class DynamoStore:
                     raise
         for attempt in range(attempts):
             began = time.monotonic()
-            current = self._read(key)
+            current = self._read(key, kind="save")
             version = current.pop(VERSION_KEY, None)
             try:
                 return self._change_and_write(key, change, current, version)
@@ -178,33 +154,43 @@ class DynamoStore:
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         """Delete the user's item (no error if there is none)."""
-        self._call("delete_item", TableName=self.table, Key={PARTITION_KEY: {"S": self._key(request_envelope)}})
+        self._call("delete_item", "save", TableName=self.table,
+                   Key={PARTITION_KEY: {"S": self._key(request_envelope)}})
 
     def ping(self, wait: float = 2.0) -> bool:
-        """Return whether DynamoDB answers a read of this table now; never raises.
+        """Return whether the table takes writes now, by writing its health item; never raises.
 
-        A read, not a write: it needs only the GetItem right the store needs anyway (an Alexa-hosted
-        role may not allow DescribeTable). ``wait`` is not used: the client's timeouts bound it.
+        A real PutItem (of an item no user key can name), so a table that only reads (throttled,
+        a role without PutItem) shows here as it does for saves. ``wait`` is not used: the client's
+        timeouts bound it. A failure is logged with the store's fault episode, not per call.
         """
         try:
-            self._call("get_item", TableName=self.table, Key={PARTITION_KEY: {"S": PING_KEY}})
-        except PersistenceException as err:
-            log.warning("persistence ping failed for %r: %s", self.table, err)
+            self._call("put_item", "health check", TableName=self.table, Item={
+                PARTITION_KEY: {"S": HEALTH_KEY}, UPDATED_AT: {"S": datetime.now(timezone.utc).isoformat()}})
+        except PersistenceException:
             return False
         return True
 
+    def last_write(self) -> WriteOutcome | None:
+        """The outcome of this process's last save and its age (None before the first)."""
+        return self.health.last_write()
+
     def ensure_schema(self) -> None:
         """Check the table (create it when allowed and missing) now instead of on first use."""
-        if self._schema_ready:
-            return
-        with self._schema_lock:
-            if not self._schema_ready:
-                self._setup.ensure(lambda operation, **params: self._request(operation, params))
-                self._schema_ready = True
+        self._ready("schema")
+
+    @property
+    def health(self) -> StorageHealth:
+        """How this store's operations are going (the fault episodes in the log, the last save)."""
+        return self._client.health
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._client.closed
 
     def close(self) -> None:
         """Close the client's connections; later operations raise PersistenceException."""
-        self._closed = True
         self._client.close()
 
     def __enter__(self) -> DynamoStore:
@@ -215,9 +201,9 @@ class DynamoStore:
 
     # --- machinery ---------------------------------------------------------------------------
 
-    def _read(self, key: str) -> dict[str, Any]:
+    def _read(self, key: str, *, kind: str) -> dict[str, Any]:
         # Strongly consistent: a re-read after a lost race must see the write that won it.
-        found = self._call("get_item", TableName=self.table, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True)
+        found = self._call("get_item", kind, TableName=self.table, Key={PARTITION_KEY: {"S": key}}, ConsistentRead=True)
         item = found.get("Item")
         if item is None:
             return {}
@@ -251,50 +237,30 @@ class DynamoStore:
             condition = {"ConditionExpression": "#v = :expected", "ExpressionAttributeNames": {"#v": VERSION},
                          "ExpressionAttributeValues": {":expected": {"N": str(expected)}}}
         try:
-            self._call("put_item", TableName=self.table, Item=item, **condition)
-        except PersistenceException as err:
-            if error_code(err.__cause__) == "ConditionalCheckFailedException":
-                raise StaleWriteError(
-                    f"item in {self.table!r} changed since it was read "
-                    f"(expected {'no item' if expected is None else f'version {expected}'})") from None
-            raise
+            self._call("put_item", "save", TableName=self.table, Item=item, **condition)
+        except StaleWriteError:
+            raise StaleWriteError(f"item in {self.table!r} changed since it was read "
+                                  f"(expected {'no item' if expected is None else f'version {expected}'})") from None
         return new
 
-    def last_write(self) -> WriteOutcome | None:
-        return self.health.last_write()   # the last save's outcome in this process, for /healthz
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        self.ensure_schema()
-        kind = "save" if operation in WRITES else "read"
-        try:  # a lost compare-and-set race is no storage fault: only real faults reach the health log
-            result = self._request(operation, params)
-        except PersistenceException as err:
-            if error_code(err.__cause__) != "ConditionalCheckFailedException":
-                self.health.failed(kind, err)   # one traceback per outage, then counts (health.py)
-            raise
-        self.health.succeeded(kind)
-        return result
+    def _ready(self, kind: str) -> None:
+        """Check the table once (on the first operation, of this kind); a failure is told to self.health."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            try:
+                self._setup.ensure(lambda operation, **params: self._client.request(operation, params, None))
+            except PersistenceException as err:
+                self.health.failed(kind, err)
+                raise
+            self._schema_ready = True
 
-    def _request(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Send one request; every failure becomes PersistenceException (the botocore error chained)."""
-        if self._closed:
-            raise PersistenceException(f"{self!r} is closed")
-        if time.monotonic() < self._down_until:
-            raise PersistenceException(f"{self!r}: DynamoDB unreachable moments ago; not waiting again yet") \
-                from self._down_error
-        try:
-            result: dict[str, Any] = getattr(self._live_client(), operation)(**params)
-            return result
-        except self._errors as err:
-            if isinstance(err, self._unreachable):
-                self._down_until, self._down_error = time.monotonic() + self.retry_after, err
-            code = error_code(err)
-            hint = f" {self._setup.what_to_create()}" if code == "ResourceNotFoundException" else ""
-            raise PersistenceException(f"{self!r} {operation}: {type(err).__name__}: {err}{hint}") from err
+    def _call(self, operation: str, kind: str, **params: Any) -> dict[str, Any]:
+        self._ready(kind)
+        return self._client.request(operation, params, kind)
 
     def _live_client(self) -> Any:
-        if self._client_forks != _forks:   # a forked worker makes its own client
-            with self._client_lock:
-                if self._client_forks != _forks:
-                    self._client, self._client_forks = self._new_client(), _forks
-        return self._client
-
+        """The botocore client this process uses (for tests: a forked worker makes its own)."""
+        return self._client.live_client()

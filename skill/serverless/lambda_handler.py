@@ -27,6 +27,7 @@ from ask_sdk_runtime.exceptions import (
 )
 
 from skill.alexa.routing import build_dialogues, build_skill
+from skill.content.catalog import BASE_LOCALE
 from skill.conversation.dialogue import Dialogue
 from skill.persistence import make_store
 from skill.persistence.protocol import ProgressStore
@@ -35,7 +36,6 @@ from skill.speech.ssml import Speech
 log = logging.getLogger(__name__)
 
 ALEXA_HOSTED_TABLE, ALEXA_HOSTED_REGION = "DYNAMODB_PERSISTENCE_TABLE_NAME", "DYNAMODB_PERSISTENCE_REGION"
-APOLOGY_SSML = Speech().say("Sorry, something went wrong. Please try again.").to_ssml()
 
 
 class RequestRefused(Exception):
@@ -61,9 +61,10 @@ def database_url(environ: Mapping[str, str]) -> str:
 class LambdaSkill:
     """The skill as a Lambda handler: call it with (event, context)."""
 
-    def __init__(self, skill: CustomSkill, store: ProgressStore) -> None:
+    def __init__(self, skill: CustomSkill, store: ProgressStore, apology: str) -> None:
         self.skill = skill
         self.store = store
+        self._apology_ssml = Speech().say(apology).to_ssml()   # said when the skill itself could not answer
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None, *, store: ProgressStore | None = None,
@@ -74,8 +75,9 @@ class LambdaSkill:
         if skill_id is None:
             log.warning("SKILL_ID is not set: requests for any skill are answered.")
         store = store or make_store(database_url(environ))
-        skill = build_skill(skill_id=skill_id, store=store, dialogues=dialogues or build_dialogues())
-        return cls(skill, store)
+        dialogues = dialogues or build_dialogues()
+        skill = build_skill(skill_id=skill_id, store=store, dialogues=dialogues)
+        return cls(skill, store, dialogues[BASE_LOCALE].prompts.pick("webhook_apology"))
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         """Answer one Alexa event with the response envelope, as JSON-ready data.
@@ -109,4 +111,4 @@ class LambdaSkill:
     def _apology(self) -> dict[str, Any]:
         log.exception("Unexpected error while answering an Alexa request")
         return {"version": "1.0",
-                "response": {"outputSpeech": {"type": "SSML", "ssml": APOLOGY_SSML}, "shouldEndSession": True}}
+                "response": {"outputSpeech": {"type": "SSML", "ssml": self._apology_ssml}, "shouldEndSession": True}}
