@@ -6,6 +6,7 @@ three); everything here runs against moto's DynamoDB server on 127.0.0.1 (dynamo
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import subprocess
@@ -26,7 +27,7 @@ from dynamodb_fixtures import REGION, dynamodb_client, dynamodb_url, moto_server
 from test_persistence import assert_faulty, increment
 
 from skill.persistence import VERSION_KEY, make_store
-from skill.persistence.dynamodb import DynamoStore
+from skill.persistence.dynamodb import HEALTH_KEY, DynamoStore
 from skill.persistence.dynamodb_table import TableSetup
 
 pytestmark = pytest.mark.dynamodb
@@ -299,3 +300,21 @@ def test_a_forked_worker_makes_its_own_client(dynamo: DynamoStore) -> None:
     os.waitpid(pid, 0)
     assert answer == b"1"
     assert dynamo._live_client() is parent and dynamo.get_attributes(ENV)["count"] == 2
+
+
+def test_a_lost_race_is_no_storage_fault(dynamo: DynamoStore, caplog: pytest.LogCaptureFixture) -> None:
+    """A ConditionExpression that fails is DynamoDB answering: never logged as an outage, the save counts as saved."""
+    read = dynamo.get_attributes(ENV)
+    dynamo.update_attributes(ENV, increment, read=read)
+    with caplog.at_level(logging.INFO):
+        assert dynamo.update_attributes(ENV, increment, read=read)["count"] == 2   # stale first try, then merged
+    assert not [r for r in caplog.records if "unreachable" in r.getMessage()]
+    last = dynamo.last_write()
+    assert last is not None and last.saved
+
+
+def test_the_health_check_writes_a_health_item_no_user_can_have(dynamo: DynamoStore, moto_endpoint: str) -> None:
+    assert dynamo.ping() is True
+    item = dynamodb_client(moto_endpoint).get_item(TableName=dynamo.table, Key={"id": {"S": HEALTH_KEY}})["Item"]
+    assert set(item) == {"id", "updated_at"} and not HEALTH_KEY.startswith("amzn1.")
+    assert dynamo.last_write() is None            # a health check is no save
