@@ -81,8 +81,9 @@ def build(output: Path, *, arch: str = "x86_64", offline: bool = False) -> Path:
             raise ValueError(f"{size / 2**20:.0f} MiB unzipped is over Lambda's 250 MiB limit")
         output.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in sorted(p for p in package.rglob("*") if p.is_file()):
-                entry = zipfile.ZipInfo(path.relative_to(package).as_posix(), ZIP_DATE)
+            for name in sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()):
+                path = package / name
+                entry = zipfile.ZipInfo(name, ZIP_DATE)
                 entry.external_attr = 0o644 << 16   # readable by Lambda's user, whatever the umask here
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(entry, path.read_bytes())
