@@ -63,7 +63,8 @@ REQUEST_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 20.0
 SSML_LIMIT, BREAK_LIMIT_MS = 8_000, 10_000
 # Questions asked with a workout under way (see skill/progress/state.py, Question).
-WORKOUT_QUESTIONS = ("next_part", "next_exercise", "resume_paused", "ways_on", "after_pain", "resume_last_time")
+WORKOUT_QUESTIONS = ("next_part", "next_exercise", "resume_paused", "ways_on", "after_pain", "resume_last_time",
+                     "get_in_position")
 # After PostgreSQL comes back, a worker that waited in vain for a connection (pool timeout 2 s)
 # refuses at once for retry_after (5 s); conversations ending within this of the restore may
 # still have lost their last save, so they are held to the honesty check, not the strict one.

@@ -86,7 +86,8 @@ def test_storage_down_the_skill_still_coaches_and_healthz_says_so(tmp_path: Path
         assert health.status_code == 200 and health.get_json()["storage"] == "unreachable"
         alexa = Alexa(app.test_client())
         assert "Welcome to Foot Coach" in alexa.launch().text
-        counted = alexa.say("StartExerciseIntent", exercise="ankle circles")
+        alexa.say("StartExerciseIntent", exercise="ankle circles")
+        counted = alexa.say("ContinueIntent")  # "ready", lying down
         assert "Right leg first." in counted.text
         left = alexa.say("AMAZON.YesIntent")
         assert left.text.startswith("Now the left leg."), left.text
@@ -111,6 +112,7 @@ def test_an_outage_mid_session_loses_nothing_and_resets_nothing(open_store: Any,
     alexa.say("AMAZON.StopIntent")
     alexa.launch()
     alexa.say("StartExerciseIntent", exercise="ankle circles")
+    alexa.say("ContinueIntent")  # "ready": lying down
 
     def rename(old: str, new: str) -> None:
         with psycopg.connect(postgres_url, autocommit=True) as conn:

@@ -124,6 +124,8 @@ def mid_workout_attributes(client: FlaskClient) -> dict[str, Any]:
     alexa = Alexa(client, user_id=f"amzn1.ask.account.SEED-{uuid.uuid4().hex}")
     alexa.launch()
     alexa.say("StartExerciseIntent", exercise={"value": "ankle circles", "id": "ankle_circles"})
+    assert alexa.attributes["question"] == "get_in_position"
+    alexa.say("ContinueIntent")  # "ready": lying down
     assert alexa.attributes["question"] == "next_part"
     return alexa.attributes
 

@@ -171,12 +171,13 @@ def run_console(database: Path, *said: str, args: Iterable[str] = (), interrupt:
 def test_a_scripted_session_and_welcome_back_on_the_next_run(tmp_path: Path) -> None:
     """Open, start an exercise by synonym, pause, resume, stop; the next run remembers the place."""
     database = tmp_path / "console.sqlite"
-    banner, opened, started, paused, resumed, stopped, end = run_console(
-        database, "open foot coach", "start ankle rotations", "pause", "resume", "stop", args=["--no-launch"])
+    banner, opened, gate, started, paused, resumed, stopped, end = run_console(
+        database, "open foot coach", "start ankle rotations", "ready", "pause", "resume", "stop", args=["--no-launch"])
     assert "request verification off" in banner and "Alexa:" not in banner
     assert "Alexa: Welcome to Foot Coach" in opened and "(reprompt)" in opened
-    assert '[StartExerciseIntent, exercise: "ankle rotations" = ankle_circles]' in started
-    assert "Alexa: Let's do ankle circles." in started and "one ... 2 s ... two ... 2 s ..." in started
+    assert '[StartExerciseIntent, exercise: "ankle rotations" = ankle_circles]' in gate
+    assert "Alexa: Let's do ankle circles." in gate and "Say ready when you're lying down." in gate
+    assert "Alexa: Let's begin." in started and "one ... 1.6 s ... two ... 1.6 s ..." in started
     assert "Paused at ankle circles" in paused
     assert "Picking up at ankle circles" in resumed
     assert "Goodbye" in stopped and "(session ended" in stopped

@@ -68,10 +68,10 @@ def test_the_permission_once_granted_is_not_asked_again(tmp_path: Path) -> None:
 
 def test_apl_directives_are_shown_for_a_screen_device_only(tmp_path: Path) -> None:
     """--screen talks as an Echo Show: RenderDocument and the timed counter are shown; without it, none."""
-    with_screen = run_console(tmp_path, "start ankle rotations", "stop", args=["--screen"])
+    with_screen = run_console(tmp_path, "start ankle rotations", "ready", "stop", args=["--screen"])
     assert "[directive Alexa.Presentation.APL.RenderDocument: the screen shows title 'Ankle circles'" in with_screen
     assert "[directive Alexa.Presentation.APL.ExecuteCommands: the counter shows 1 2 3 4 5 6 7 8 9 10" in with_screen
-    assert "Alexa.Presentation.APL" not in run_console(tmp_path, "start ankle rotations", "stop")
+    assert "Alexa.Presentation.APL" not in run_console(tmp_path, "start ankle rotations", "ready", "stop")
 
 
 def test_the_local_apis_refuse_a_wrong_token() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from ssml_reading import runs
+from timing import runs_of, spans
 
 import skill
 from skill.content.catalog import (
@@ -125,22 +126,38 @@ def test_every_chosen_number_is_traced_to_a_source_note(exercise_id: str) -> Non
 @pytest.mark.parametrize(("exercise_id", "field", "chosen", "alternative", "article"), DISAGREEMENTS)
 def test_disagreements_between_the_articles_are_recorded(
         exercise_id: str, field: str, chosen: int, alternative: int, article: str) -> None:
-    """Where the articles disagree, the gentler value is used and the other is kept with its source."""
+    """Where the articles disagree, the gentler value is used and the other is the harder level, with its source."""
     raw = raw_exercise(RAW, exercise_id)
     assert getattr(CATALOG.get(exercise_id), field) == chosen
-    assert raw["alternatives"][field] == {"value": alternative, "source": article}
+    harder = next(v for v in raw["variants"] if v["axis"] == "level")
+    assert harder["changes"][field] == alternative and harder["source"] == article
+    assert getattr(CATALOG.version(exercise_id, (harder["id"],)), field) == alternative
     note = raw["sources"][field]
     assert mentions(note, chosen) and mentions(note, alternative), f"{exercise_id}.{field}: name both values"
 
 
-def test_every_alternative_names_a_known_article_and_differs_from_the_choice() -> None:
-    """An alternative is only recorded when it really is different, and says which article gives it."""
+def test_every_variant_names_a_known_article_and_traces_every_number_it_changes() -> None:
+    """A variant really differs, says which article gives it, and each number it changes has its own note."""
     articles = set(RAW["sources"])
     for raw in RAW["exercises"]:
-        for field, alternative in raw.get("alternatives", {}).items():
-            assert field in raw, f"{raw['id']}: alternative for unknown field {field!r}"
-            assert alternative["value"] != raw[field]
-            assert alternative["source"].split()[0] in articles
+        for variant in raw.get("variants", []):
+            where = f"{raw['id']} variant {variant['id']!r}"
+            assert variant["source"] in articles, f"{where}: name the article it comes from"
+            for field, value in variant["changes"].items():
+                assert value != raw.get(field), f"{where}: {field} is the same as the base"
+                if field in PRESCRIBED_IF and PRESCRIBED_IF[field](value):
+                    note = variant["sources"].get(field, "")
+                    assert variant["source"] in note and mentions(note, value), (
+                        f"{where}: add sources[{field!r}] citing {variant['source']} for {value}")
+            if any(f in variant["changes"] for f in ("position", "setup")):
+                assert variant["source"] in variant["sources"].get("position", ""), f"{where}: cite the position"
+
+
+def test_every_version_keeps_the_cautions() -> None:
+    """The safety cautions go with every version of an exercise (a variant cannot drop them)."""
+    for exercise in CATALOG.exercises:
+        for version in CATALOG.versions[exercise.id].values():
+            assert version.cautions == exercise.cautions and version.cautions or not exercise.cautions
 
 
 def test_toe_walk_total_contradiction_is_resolved_from_the_data() -> None:
@@ -295,26 +312,16 @@ def test_unchanged_copy_loads(tmp_path: Path) -> None:
     assert load_catalog(write(tmp_path, broken(lambda d: None))) == CATALOG
 
 
-def play(catalog: Catalog, exercise_id: str) -> tuple[list[int], list[float]]:
-    """Plan an exercise turn by turn; return each hold's silence (cue or "Hold" to release) and turn lengths."""
+def play(catalog: Catalog, exercise_id: str) -> tuple[list[float], list[float]]:
+    """Plan an exercise turn by turn; return each hold's (or timed work's) length and the turn lengths."""
     exercise = catalog.get(exercise_id)
     prompts = Prompts.load(rng=random.Random(0))
-    opens, release = (prompts.pick("hold"), exercise.work.cue + "."), exercise.work.release or "\0"
     holds, lengths, position, briefed = [], [], Position(exercise_id), False
     for _ in range(200):
         turn = plan_turn(catalog, prompts, position, Mode.ROUTINE, briefed=briefed)
         lengths.append(turn.speech.estimated_seconds())
         assert len(turn.speech.to_ssml()) <= MAX_SSML_CHARS
-        held: int | None = None
-        for part in runs(turn.speech.to_ssml()):
-            if isinstance(part, int):
-                held = None if held is None else held + part
-                continue
-            if held is not None and part.startswith(release):
-                holds.append(held)
-                held = None
-            if part.endswith(opens):
-                held = 0
+        holds += [s.measured for s in spans(runs_of(turn.speech), exercise, prompts) if s.kind in ("hold", "work")]
         if turn.end is None:
             return holds, lengths
         position, briefed = turn.end, True
@@ -344,7 +351,8 @@ def test_content_that_loads_plays_exactly_as_prescribed(
     holds, lengths = play(catalog, exercise_id)
     assert max(lengths) <= MAX_TURN_SECONDS, f"accepted data produced a {max(lengths):.0f} s turn"
     if exercise.work.kind != "reps":
-        assert holds == [exercise.hold_seconds * 1000] * (exercise.reps * exercise.sets * exercise.side_count)
+        assert holds == pytest.approx([exercise.hold_seconds] * (exercise.reps * exercise.sets * exercise.side_count),
+                                      abs=0.01)
 
 
 # -- prompts -----------------------------------------------------------------------------------------------------

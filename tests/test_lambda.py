@@ -72,6 +72,7 @@ def whole_conversation(alexa: Conversation) -> None:
     """Launch, count, pause and resume, change pace, pain, leave; come back; reminders; forget me."""
     alexa.launch()
     alexa.say("StartExerciseIntent", {"exercise": {"value": "ankle rotations", "id": "ankle_circles"}}, wait=20)
+    alexa.say("ContinueIntent", wait=20)   # "ready": lying down
     alexa.say("AMAZON.PauseIntent")
     alexa.say("AMAZON.ResumeIntent", wait=60)
     alexa.say("SlowerIntent", wait=90)
@@ -140,7 +141,7 @@ def test_the_lambda_handler_answers_a_whole_conversation_exactly_as_the_webhook(
     by_lambda = Conversation(lambda event: handler(json.loads(json.dumps(event)), None), start)
     whole_conversation(by_lambda)
 
-    assert len(by_lambda.bodies) == len(by_webhook.bodies) == 24
+    assert len(by_lambda.bodies) == len(by_webhook.bodies) == 25
     for number, (through_lambda, through_webhook) in enumerate(zip(by_lambda.bodies, by_webhook.bodies), start=1):
         # userAgent names the SDK's webservice support on the webhook only; all else is the skill's.
         assert {**through_lambda, "userAgent": None} == {**through_webhook, "userAgent": None}, f"turn {number}"

@@ -106,7 +106,8 @@ def test_pausing_mid_set_resumes_at_the_rep_that_was_playing(alexa: Alexa) -> No
     reps = {PROMPTS.words.number(n): n for n in range(1, 11)}
     assert 2 <= reps[rep_word] <= 8  # 45 s into a ~90 s set of ten, minus the latency margin
     resumed = alexa.say("AMAZON.ResumeIntent")
-    assert resumed.text.startswith(f"Picking up at toe presses, rep {rep_word}. Rep {rep_word}. Grip the floor")
+    cue = CATALOG.get("toe_press").work.cue
+    assert resumed.text.startswith(f"Picking up at toe presses. Rep {rep_word}. {cue}.")  # the place said once
     assert resumed.text.count("Rep ") == 10 - reps[rep_word] + 1
 
 
@@ -135,6 +136,7 @@ def test_repeating_a_question_does_not_restart_a_count(alexa: Alexa) -> None:
     """After help, 'repeat' says the help again; a later pause keeps the next part."""
     alexa.launch()
     alexa.say("StartExerciseIntent", exercise="ankle circles")
+    alexa.say("ContinueIntent")  # "ready": lying down
     alexa.wait(100)
     alexa.say("AMAZON.HelpIntent")
     alexa.say("AMAZON.RepeatIntent")

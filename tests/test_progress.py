@@ -25,10 +25,10 @@ MORNING = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 
 
 def finish_one_exercise(alexa: Alexa) -> None:
-    """Open the skill and do resisted flexion (one turn) to the end, then stop."""
+    """Open the skill and do toe presses (one turn, no ready gate) to the end, then stop."""
     alexa.launch()
-    reply = alexa.say("StartExerciseIntent", exercise="resisted flexion")
-    assert "That's resisted flexion" in reply.text
+    reply = alexa.say("StartExerciseIntent", exercise="toe presses")
+    assert "That's toe presses" in reply.text
     alexa.wait(120)   # the turn plays to its end before the user says stop
     alexa.say("AMAZON.StopIntent")
 
@@ -46,8 +46,8 @@ def test_sessions_are_counted_against_the_daily_goal_with_praise_at_the_goal(ale
     for session in range(1, GOAL + 1):
         alexa.wait(3 * 3600)
         alexa.launch()
-        first = alexa.say("StartExerciseIntent", exercise="resisted flexion")
-        second = alexa.say("AMAZON.YesIntent")  # pencil pickups, same session: not a new session
+        first = alexa.say("StartExerciseIntent", exercise="toe presses")
+        second = alexa.say("AMAZON.YesIntent")  # toe walking, same session: not a new session
         assert ("daily goal" in first.text) == (session == GOAL)
         assert "daily goal" not in second.text
         alexa.wait(120)
@@ -131,7 +131,7 @@ def test_two_devices_training_at_once_never_lose_a_session(client: FlaskClient) 
             alexa.clock = at
             alexa.launch()
             barrier.wait(timeout=10)
-            alexa.say("StartExerciseIntent", exercise="resisted flexion")
+            alexa.say("StartExerciseIntent", exercise="toe presses")
         except BaseException as err:  # noqa: BLE001 - collected and re-raised in the main thread
             errors.append(err)
 

@@ -235,10 +235,9 @@ def test_fits_one_turn_respects_both_limits() -> None:
     """A turn over the spoken-length or SSML-size budget is reported as not fitting."""
     assert Speech().say("hi").pause(MAX_TURN_SECONDS - 5).fits_one_turn()
     assert not Speech().say("hi").pause(MAX_TURN_SECONDS + 1).fits_one_turn()
-    # Many short breaks: little time, lots of markup.
-    many = Speech()
-    while many.ssml_length() <= MAX_SSML_CHARS:
-        many.pause(0.001)
+    # Many short breaks (as a replayed document may hold them): little time, lots of markup.
+    many = Speech.of([Silence(1)] * (MAX_SSML_CHARS // len('<break time="1ms"/>') + 1))
+    assert many.ssml_length() > MAX_SSML_CHARS
     assert many.estimated_seconds() < MAX_TURN_SECONDS
     assert not many.fits_one_turn()
 
@@ -414,3 +413,13 @@ def test_longer_never_sounds_shorter(a: float, b: float) -> None:
     """A longer exercise is never announced as shorter than a shorter one."""
     short, long = sorted((a, b))
     assert spoken_duration(duration_words(short)) <= spoken_duration(duration_words(long))
+
+
+def test_pauses_in_a_row_are_one_break() -> None:
+    """Two pauses with nothing said between them are one silence (espeak-ng drops a second break in a row)."""
+    speech = Speech().say("and stop").pause(5).pause(2.6).say("ready")
+    assert speech.to_ssml() == '<speak>and stop <break time="7600ms"/> ready</speak>'
+    assert speech.silence_seconds == pytest.approx(7.6)
+    assert speech.ssml_length() == len(speech.to_ssml())
+    longer = Speech().say("x").pause(8).pause(8)
+    assert [e.ms for e in longer.events if isinstance(e, Silence)] == [MAX_BREAK_MS, 6000]

@@ -115,14 +115,14 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
         workout = Workout(progress.mode, progress.place)
         progress = refresh_timezone(handler_input, progress, now)
         state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety,
-                             timezone=progress.timezone,
+                             timezone=progress.timezone, choices=progress.choices,
                              question=Question.RESUME_LAST_TIME if progress.place else Question.NONE)
     else:
         # Within a session, the session is the truth: a save that failed earlier is repeated, and
         # the history it could not save is counted (once: events stored since are dropped here).
         place = state.workout.position if state.workout.in_workout() else progress.place
         progress, unsaved = progress.with_unsaved(state.unsaved)
-        progress = replace(progress, place=place, pace=state.pace, mode=state.workout.mode,
+        progress = replace(progress, place=place, pace=state.pace, mode=state.workout.mode, choices=state.choices,
                            heard_safety=progress.heard_safety or state.heard_safety)
         state = replace(state, unsaved=unsaved)
     return Context(state, progress, now, local_day(now, state.timezone), loaded)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skill.speech.ssml import MAX_TURN_SECONDS
+from skill.content.exercise import WORK_KINDS, ContentError, Exercise, Variant, Work, positive, versions
 from skill.speech.words import Words
+
+__all__ = ["WORK_KINDS", "Catalog", "ContentError", "Exercise", "Variant", "Work", "load_catalog", "normalise"]
 
 CONTENT_DIR = Path(__file__).parent
 # One folder per language: everything that language says (see skill/content/__init__.py).
@@ -23,59 +25,13 @@ BASE_LOCALE = "en-US"
 SUPPORTED_LOCALES = (BASE_LOCALE, *sorted(p.name for p in LOCALES_DIR.iterdir()
                                           if p.is_dir() and p.name != BASE_LOCALE))
 # Exercise texts a locale may word differently (spelling); numbers are never localised.
-LOCALISABLE_FIELDS = ("name", "aliases", "position", "steps", "cautions", "directions", "sides", "equipment")
-WORK_KINDS = ("hold", "timed", "reps")
-
-
-class ContentError(ValueError):
-    """The exercise data is invalid; the message names the exercise and the field."""
-
-
-@dataclass(frozen=True)
-class Work:
-    """How one rep is performed and counted."""
-
-    kind: str  # "hold": cue, count the hold second by second; "timed": count every N s; "reps": count each rep
-    cue: str
-    release: str | None
-    count_every_seconds: int = 1
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise with its prescription, as chosen from the source articles."""
-
-    id: str
-    name: str
-    aliases: tuple[str, ...]
-    position: str
-    equipment: tuple[str, ...]
-    steps: tuple[str, ...]
-    work: Work
-    reps: int
-    hold_seconds: int
-    rep_seconds: int | None
-    sets: int
-    rest_seconds: int
-    sides: tuple[str, ...]
-    directions: tuple[str, ...]
-    times_per_day: int | None
-    cautions: tuple[str, ...]
-    sources: dict[str, str]
-
-    @property
-    def side_count(self) -> int:
-        """How many sides are worked in turn (1 when both feet work together)."""
-        return max(1, len(self.sides))
-
-    @property
-    def units_per_block(self) -> int:
-        """Counted units in one block: the reps, once per direction when there are directions."""
-        return self.reps * max(1, len(self.directions))
-
-    def side_name(self, side: int) -> str | None:
-        """The spoken name of a side index, or None when the exercise has no sides."""
-        return self.sides[side] if self.sides else None
+LOCALISABLE_FIELDS = ("name", "aliases", "position", "steps", "cautions", "directions", "sides", "equipment",
+                      "announce", "setup", "ready_when", "side_noun")
+# A user's choice of versions: for each exercise id, the sorted ids of the variants applied (hashable).
+Choices = tuple[tuple[str, tuple[str, ...]], ...]
+# Words around a name that do not change which exercise is meant: "the pencil one", "band exercise please".
+_LEADING_FILLERS = {"the", "my", "some", "a", "that", "this"}
+_TRAILING_FILLERS = {"please", "one", "exercise", "exercises"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +41,9 @@ class Catalog:
     exercises: tuple[Exercise, ...]
     times_per_day: int
     reminder_times: tuple[str, ...]
+    # Every version of every exercise (see content/exercise.py), by id, then by the variant ids applied.
+    versions: dict[str, dict[tuple[str, ...], Exercise]] = field(default_factory=dict, compare=False, repr=False)
+    _chosen: dict[Choices, Catalog] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, exercise_id: str) -> Exercise:
         """The exercise with this id; KeyError if there is none."""
@@ -113,16 +72,38 @@ class Catalog:
                 return exercise
         return None
 
+    def version(self, exercise_id: str, chosen: tuple[str, ...]) -> Exercise:
+        """One version of an exercise (the base for ()); KeyError if it has no such version."""
+        return self.versions[exercise_id][tuple(sorted(chosen))] if chosen else self.get(exercise_id)
+
+    def with_choices(self, choices: Choices) -> Catalog:
+        """This catalog with the chosen version of each exercise (names and order never change).
+
+        Unknown ids or variants in `choices` are ignored: choices come from stored or session data.
+        """
+        if not choices:
+            return self
+        cached = self._chosen.get(choices)
+        if cached is None:
+            picked = dict(choices)
+            exercises = tuple(self.versions.get(e.id, {}).get(tuple(sorted(picked.get(e.id, ()))), e)
+                              for e in self.exercises)
+            cached = Catalog(exercises, self.times_per_day, self.reminder_times, self.versions)
+            self._chosen[choices] = cached
+        return cached
+
     def names_list(self, words: Words) -> str:
         """The exercise names as a spoken list: "a, b, and c"."""
         return words.join([e.name for e in self.exercises])
 
 
 def normalise(text: str) -> str:
-    """Lower-case, drop punctuation and a leading "the", fold spaces: how spoken names compare."""
+    """Lower-case, drop punctuation, fillers around the name ("the ... one", "... please"), fold spaces."""
     words = re.sub(r"[^a-z0-9 ]+", " ", text.lower().replace("-", " ")).split()
-    if words and words[0] in {"the", "my", "some"}:
+    while len(words) > 1 and words[0] in _LEADING_FILLERS:
         words = words[1:]
+    while len(words) > 1 and words[-1] in _TRAILING_FILLERS:
+        words = words[:-1]
     return " ".join(words)
 
 
@@ -153,63 +134,11 @@ def load_catalog(path: Path = CONTENT_DIR / "exercises.json", locale: str = BASE
     order = routine.get("order", [])
     if sorted(order) != sorted(raw):
         raise ContentError(f"{path.name}: routine.order {order} must list every exercise id exactly once")
-    exercises = tuple(_parse_exercise(raw[i]) for i in order)
+    all_versions = {i: versions(raw[i]) for i in order}
+    exercises = tuple(all_versions[i][()] for i in order)
     _check_aliases_unique(exercises)
-    return Catalog(exercises, _positive(routine, "times_per_day", "routine"), tuple(routine.get("reminder_times", ())))
-
-
-def _parse_exercise(e: dict[str, Any]) -> Exercise:
-    eid = e.get("id", "?")
-
-    def field(name: str) -> Any:
-        if name not in e:
-            raise ContentError(f"exercise {eid!r}: missing field {name!r}")
-        return e[name]
-
-    work_raw = field("work")
-    if not isinstance(work_raw, dict):
-        raise ContentError(f"exercise {eid!r}: field 'work' must be an object with kind, cue and release")
-    if work_raw.get("kind") not in WORK_KINDS:
-        raise ContentError(f"exercise {eid!r}: field 'work.kind' must be one of {WORK_KINDS}")
-    beat = work_raw.get("count_every_seconds", 1)
-    if not isinstance(beat, int) or isinstance(beat, bool) or beat < 1:
-        raise ContentError(f"exercise {eid!r}: field 'work.count_every_seconds' must be a whole number >= 1")
-    if work_raw["kind"] != "timed" and beat != 1:
-        raise ContentError(f"exercise {eid!r}: field 'work.count_every_seconds' applies to timed work only; "
-                           "holds are counted second by second")
-    if work_raw["kind"] != "reps" and not (isinstance(work_raw.get("release"), str) and work_raw["release"].strip()):
-        raise ContentError(f"exercise {eid!r}: field 'work.release' must say how a {work_raw['kind']} ends")
-    work = Work(work_raw["kind"], _text(work_raw.get("cue"), eid, "work.cue"), work_raw.get("release"), beat)
-    exercise = Exercise(
-        id=eid, name=_text(field("name"), eid, "name"), aliases=_texts(field("aliases"), eid, "aliases"),
-        position=_text(field("position"), eid, "position"), equipment=_texts(field("equipment"), eid, "equipment"),
-        steps=_texts(field("steps"), eid, "steps"), work=work,
-        reps=_positive(e, "reps", eid), hold_seconds=_non_negative(e, "hold_seconds", eid),
-        rep_seconds=field("rep_seconds"), sets=_positive(e, "sets", eid),
-        rest_seconds=_non_negative(e, "rest_seconds", eid), sides=_texts(field("sides") or [], eid, "sides"),
-        directions=_texts(field("directions") or [], eid, "directions"), times_per_day=field("times_per_day"),
-        cautions=_texts(field("cautions"), eid, "cautions"), sources=_sources(field("sources"), eid),
-    )
-    _check_counting(exercise)
-    return exercise
-
-
-def _check_counting(ex: Exercise) -> None:
-    """The numbers must be ones the counting engine can speak within one turn per rep."""
-    if ex.work.kind in ("hold", "timed") and ex.hold_seconds < 1:
-        raise ContentError(f"exercise {ex.id!r}: field 'hold_seconds' must be at least 1 for a {ex.work.kind} exercise")
-    if ex.work.kind == "timed" and ex.hold_seconds % ex.work.count_every_seconds:
-        raise ContentError(f"exercise {ex.id!r}: field 'hold_seconds' must be a multiple of work.count_every_seconds")
-    if ex.work.kind == "reps" and not (isinstance(ex.rep_seconds, int) and ex.rep_seconds >= 1):
-        raise ContentError(f"exercise {ex.id!r}: field 'rep_seconds' must be a whole number >= 1 for a reps exercise")
-    if ex.hold_seconds + ex.rest_seconds > MAX_TURN_SECONDS / 2:
-        raise ContentError(f"exercise {ex.id!r}: field 'hold_seconds' plus 'rest_seconds' is too long for one spoken turn")
-    if ex.work.kind == "reps" and ex.rep_seconds is not None and ex.rep_seconds > MAX_TURN_SECONDS / 6:
-        raise ContentError(f"exercise {ex.id!r}: field 'rep_seconds' is too long to count within one spoken turn")
-    if not ex.steps or not all(isinstance(s, str) and s.strip() for s in ex.steps):
-        raise ContentError(f"exercise {ex.id!r}: field 'steps' must be a list of sentences")
-    if ex.times_per_day is not None and not (isinstance(ex.times_per_day, int) and ex.times_per_day > 0):
-        raise ContentError(f"exercise {ex.id!r}: field 'times_per_day' must be a positive whole number or null")
+    return Catalog(exercises, positive(routine, "times_per_day", "routine"), tuple(routine.get("reminder_times", ())),
+                   all_versions)
 
 
 def _check_aliases_unique(exercises: tuple[Exercise, ...]) -> None:
@@ -219,38 +148,6 @@ def _check_aliases_unique(exercises: tuple[Exercise, ...]) -> None:
             key = normalise(name)
             if seen.setdefault(key, ex.id) != ex.id:
                 raise ContentError(f"exercise {ex.id!r}: alias {name!r} is already used by {seen[key]!r}")
-
-
-def _text(value: Any, eid: str, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ContentError(f"exercise {eid!r}: field {name!r} must be non-empty text")
-    return value
-
-
-def _texts(value: Any, eid: str, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ContentError(f"exercise {eid!r}: field {name!r} must be a list of non-empty texts")
-    return tuple(value)
-
-
-def _sources(value: Any, eid: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
-        raise ContentError(f"exercise {eid!r}: field 'sources' must map each chosen number to its source note")
-    return dict(value)
-
-
-def _positive(e: dict[str, Any], name: str, eid: str) -> int:
-    value = e.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ContentError(f"exercise {eid!r}: field {name!r} must be a whole number of at least 1, not {value!r}")
-    return value
-
-
-def _non_negative(e: dict[str, Any], name: str, eid: str) -> int:
-    value = e.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ContentError(f"exercise {eid!r}: field {name!r} must be a whole number of at least 0, not {value!r}")
-    return value
 
 
 def _read_json(path: Path) -> Any:

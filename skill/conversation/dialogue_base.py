@@ -10,18 +10,20 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 
-from skill.content.catalog import Catalog, Exercise
+from skill.content.catalog import Catalog, Choices, Exercise
 from skill.content.prompts import Prompts
 from skill.conversation.reminders import ReminderDialogue
 from skill.conversation.replies import Context, Reply, Said
 from skill.conversation.table import Action, cancels, outcome
+from skill.progress.choices import chosen_for
 from skill.progress.events import ProgressEvent
 from skill.progress.state import Question, SessionState
 from skill.speech.ssml import Speech
 from skill.workout.pause_estimate import estimate_resume
 from skill.workout.planning import estimate_exercise_seconds
 from skill.workout.routine import Position, Workout, describe_place
-from skill.workout.turn_cache import cached_counting, cached_planning
+from skill.workout.turn_cache import PlanTurn, cached_counting, cached_planning
+from skill.workout.wording import announcement
 
 # Things said over a count (Alexa cuts the speech): the place goes back to the rep that was playing.
 INTERRUPTING = frozenset({Action.PAUSE, Action.STOP, Action.CANCEL, Action.PAIN,
@@ -40,11 +42,28 @@ class DialogueBase:
         self.prompts = prompts
         self.reminders = ReminderDialogue(prompts, catalog.reminder_times, catalog.times_per_day)
         self._count = cached_counting(catalog, prompts)
-        self._plan = cached_planning(catalog, prompts)
-        # Durations are estimates of whole exercises: worked out once per pace, with fixed wording.
-        self._exercise_seconds = functools.lru_cache(maxsize=256)(
-            lambda exercise_id, pace: estimate_exercise_seconds(catalog, prompts.fixed(0), catalog.get(exercise_id),
-                                                                pace, self._count))
+        self._planners: dict[Choices, PlanTurn] = {(): cached_planning(catalog, prompts)}
+        # Durations are estimates of whole exercises: worked out once per version and pace, with fixed wording.
+        self._version_seconds = functools.lru_cache(maxsize=256)(
+            lambda exercise_id, chosen, pace: estimate_exercise_seconds(
+                catalog.with_choices(((exercise_id, chosen),) if chosen else ()), prompts.fixed(0),
+                catalog.version(exercise_id, chosen), pace, self._count))
+
+    def catalog_for(self, state: SessionState) -> Catalog:
+        """The catalog with the versions this user chose ("make it harder", "I can't lie down")."""
+        return self.catalog.with_choices(state.choices)
+
+    def plan(self, state: SessionState) -> PlanTurn:
+        """The (cached) turn planner for the versions this user chose."""
+        planner = self._planners.get(state.choices)
+        if planner is None:
+            # Few combinations exist (see Catalog.versions); each gets a small cache of its own.
+            planner = self._planners[state.choices] = cached_planning(self.catalog_for(state), self.prompts, size=128)
+        return planner
+
+    def exercise_seconds(self, state: SessionState, exercise_id: str) -> float:
+        """About how long an exercise takes, in the version chosen, at the session's pace."""
+        return self._version_seconds(exercise_id, chosen_for(state.choices, exercise_id), state.pace)
 
     def answer(self, ctx: Context, action: Action, exercise: Exercise | None = None,
                heard: str | None = None) -> Reply:
@@ -88,6 +107,8 @@ class DialogueBase:
             return Question.START_ROUTINE
         if position.is_exercise_start() and not state.briefed:
             return Question.NEXT_EXERCISE
+        if position.is_exercise_start() and self.catalog_for(state).get(position.exercise_id).gated:
+            return Question.GET_IN_POSITION
         return Question.NEXT_PART
 
     def question_words(self, state: SessionState) -> str:
@@ -106,8 +127,16 @@ class DialogueBase:
                    Question.AFTER_PAIN: "pain_question", Question.CONFIRM_FORGET: "forget_question"}[q]
             return self.prompts.pick(key)
         if q is Question.NEXT_EXERCISE:
-            return self.prompts.pick("ask_next_exercise", name=self.catalog.get(position.exercise_id).name)
+            return announcement(self.catalog_for(state).get(position.exercise_id), self.prompts)
+        if q is Question.GET_IN_POSITION:
+            return self.prompts.pick("ready_gate", ready_when=self.ready_when(state))
         return self.part_question(position)
+
+    def ready_when(self, state: SessionState) -> str:
+        """What the ready gate waits for ("you're lying down")."""
+        assert state.workout.position is not None
+        exercise = self.catalog_for(state).get(state.workout.position.exercise_id)
+        return exercise.ready_when or self.prompts.pick("in_position")
 
     def part_question(self, position: Position) -> str:
         """"Ready for the left leg?", "Ready for set two?", or "Ready to carry on?"."""
@@ -135,6 +164,8 @@ class DialogueBase:
             return self.prompts.pick(key)
         if q is Question.NEXT_EXERCISE:
             return self.prompts.pick("next_exercise_reprompt", name=self.catalog.get(position.exercise_id).name)
+        if q is Question.GET_IN_POSITION:
+            return self.prompts.pick("ready_gate_reprompt", ready_when=self.ready_when(state))
         return self.part_question(position) + " " + self.prompts.pick("reprompt_continue")
 
     # -- building replies ------------------------------------------------------------------------------

@@ -93,6 +93,8 @@ BY_QUESTION: dict[Question, dict[Action, str]] = {
                               Action.FALLBACK: "keep_everything", Action.FORGET_ME: "confirm_forget"},
     Question.OFFER_REMINDERS: {Action.YES: "create_reminders", Action.NO: "decline_reminders",
                                Action.REPEAT: "repeat_reminders_offer"},
+    Question.GET_IN_POSITION: {Action.YES: "begin_counting", Action.READY: "begin_counting",
+                               Action.RESUME: "begin_counting", Action.NO: "take_your_time"},
 }
 
 # Questions that any answer not listed for them cancels: the answer then means what it means anywhere,

@@ -14,6 +14,7 @@ from skill.progress.state import Question, SessionState, UserProgress
 from skill.speech.replay import parse_ssml
 from skill.speech.ssml import Speech
 from skill.workout.routine import describe_place
+from skill.workout.wording import describe_counts
 
 
 class TalkAnswers(DialogueBase):
@@ -51,37 +52,42 @@ class TalkAnswers(DialogueBase):
         workout, pace = ctx.state.workout, ctx.state.pace
         if workout.position is None:
             first = self.catalog.exercises[0]
-            total = sum(self._exercise_seconds(e.id, pace) for e in self.catalog.exercises)
+            total = sum(self.exercise_seconds(ctx.state, e.id) for e in self.catalog.exercises)
             text = self.prompts.pick("whats_next_idle", name=first.name, duration=self.prompts.words.duration(total))
             return self.ask(ctx, Speech(pace).say(text), ctx.state, Question.START_ROUTINE)
         current = self.catalog.get(workout.position.exercise_id)
         if workout.position.is_exercise_start() and not ctx.state.briefed:
             text = self.prompts.pick("whats_next_is", name=current.name,
-                                     duration=self.prompts.words.duration(self._exercise_seconds(current.id, pace)))
+                                     duration=self.prompts.words.duration(self.exercise_seconds(ctx.state, current.id)))
             if ctx.state.question is Question.NEXT_EXERCISE:   # "Next up is ..." would say the name twice
                 return self.ask(ctx, Speech(pace).say(text).say(self.prompts.pick("ready_to_start")), ctx.state)
         elif (following := self.catalog.after(current.id)) is None:
             text = self.prompts.pick("whats_next_last_is", current=current.name.capitalize())
         else:
-            duration = self.prompts.words.duration(self._exercise_seconds(following.id, pace))
+            duration = self.prompts.words.duration(self.exercise_seconds(ctx.state, following.id))
             text = self.prompts.pick("whats_next_after", current=current.name, name=following.name, duration=duration)
         return self.restate(ctx, Speech(pace).say(text))
 
     def instructions(self, ctx: Context, said: Said) -> Reply:
-        """The detailed how-to for the named or current exercise; the place never moves."""
+        """The detailed how-to for the named or current exercise, every set-up step and the counts; the place never moves."""
         if said.heard and said.exercise is None:
             return self.unknown_exercise(ctx, said.heard)
         position = ctx.state.workout.position
-        exercise = said.exercise or (self.catalog.get(position.exercise_id) if position else None)
-        if exercise is None:
+        named = said.exercise or (self.catalog.get(position.exercise_id) if position else None)
+        if named is None:
             text = self.prompts.pick("instructions_idle", names=self.catalog.names_list(self.prompts.words))
             return self.ask(ctx, Speech(ctx.state.pace).say(text), ctx.state, Question.START_ROUTINE)
+        exercise = self.catalog_for(ctx.state).get(named.id)
         speech = Speech(ctx.state.pace).say(self.prompts.pick(
-            "instructions", name=exercise.name, position=exercise.position, steps=" ".join(exercise.steps)))
+            "instructions", name=exercise.name, position=" ".join(exercise.setup), steps=" ".join(exercise.steps)))
+        speech.say(describe_counts(exercise, self.prompts))
         for caution in exercise.cautions:
             speech.say(caution)
-        if exercise.times_per_day:
+        if exercise.times_per_day and exercise.times_per_day != self.catalog.times_per_day:
+            # The routine's daily goal is explained once (the welcome); only a different frequency is said here.
             speech.say(self.prompts.pick("frequency", times=self.prompts.words.times(exercise.times_per_day)))
+        progress = replace(ctx.progress, known=ctx.progress.known | {exercise.setup_key})
+        ctx = replace(ctx, progress=progress)
         if position is not None and position.exercise_id == exercise.id:
             return self.restate(ctx, speech)
         state = replace(ctx.state, offered=exercise.id)

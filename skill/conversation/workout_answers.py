@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from skill.conversation.dialogue_base import DialogueBase
 from skill.conversation.replies import Context, Reply, Said, Screen
+from skill.conversation.setup_answers import SetupAnswers
 from skill.progress.events import ProgressEvent
 from skill.progress.state import Question
 from skill.speech.ssml import Speech
@@ -19,9 +19,10 @@ from skill.workout import routine
 from skill.workout.pace import changed_pace
 from skill.workout.planning import Turn
 from skill.workout.routine import Mode, Workout, describe_place
+from skill.workout.wording import resume_place
 
 
-class WorkoutAnswers(DialogueBase):
+class WorkoutAnswers(SetupAnswers):
     """The outcomes that count, or that stop counting with the place kept."""
 
     def start_routine(self, ctx: Context, said: Said) -> Reply:
@@ -61,10 +62,11 @@ class WorkoutAnswers(DialogueBase):
             return self.ask(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_paused")), ctx.state,
                             Question.START_ROUTINE)
         assert workout.position is not None
+        # The place once: the turn itself then says the side, set or rep it starts with.
         lead = Speech().say(self.prompts.pick("resuming_at",
-                                              place=describe_place(self.catalog, workout.position, self.prompts)))
+                                              place=resume_place(self.catalog, workout.position, self.prompts)))
         briefed = ctx.state.briefed and ctx.state.question is not Question.RESUME_LAST_TIME
-        return self.counted(ctx, workout, briefed=briefed, lead_in=lead)
+        return self.counted(ctx, workout, briefed=briefed, lead_in=lead, ready=briefed)
 
     def skip(self, ctx: Context, said: Said) -> Reply:
         """Skip the exercise under way (or the one just announced) and go on to the one after it."""
@@ -102,9 +104,9 @@ class WorkoutAnswers(DialogueBase):
             text = self.prompts.pick(key)
         ctx = replace(ctx, state=replace(ctx.state, pace=target), progress=replace(ctx.progress, pace=target))
         if said.cut_at is not None:
-            place = describe_place(self.catalog, said.cut_at, self.prompts)
+            place = resume_place(self.catalog, said.cut_at, self.prompts)
             lead = Speech().say(text).say(self.prompts.pick("counting_on_from", place=place))
-            return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead)
+            return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead, ready=True)
         return self.restate(ctx, Speech(target).say(text))
 
     def pause(self, ctx: Context, said: Said) -> Reply:
@@ -154,9 +156,17 @@ class WorkoutAnswers(DialogueBase):
         return self.ask(ctx, speech.say(self.prompts.pick("pain_question")), ctx.state, Question.AFTER_PAIN)
 
     # -- counted turns --------------------------------------------------------------------------------
-    def counted(self, ctx: Context, workout: Workout, *, briefed: bool, lead_in: Speech | None = None) -> Reply:
-        """Voice the next counted turn and move the workout past it."""
+    def counted(self, ctx: Context, workout: Workout, *, briefed: bool, lead_in: Speech | None = None,
+                ready: bool = False) -> Reply:
+        """Voice the next counted turn and move the workout past it.
+
+        At the start of an exercise with a ready gate, unless the user is `ready`, the set-up turn
+        comes instead (SetupAnswers.get_in_position).
+        """
         assert workout.position is not None
+        exercise = self.catalog_for(ctx.state).get(workout.position.exercise_id)
+        if workout.position.is_exercise_start() and exercise.gated and not ready:
+            return self.get_in_position(ctx, workout, exercise, briefed=briefed, lead_in=lead_in)
         state = ctx.state
         lead = Speech()
         if not ctx.progress.heard_safety:
@@ -167,8 +177,8 @@ class WorkoutAnswers(DialogueBase):
         goal = self.catalog.times_per_day
         praise = (self.prompts.pick("daily_goal", goal=self.prompts.words.number(goal))
                   if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
-        turn: Turn = self._plan(workout.position, workout.mode, state.pace, lead, briefed, praise,
-                                whole_routine=not state.skipped)
+        turn: Turn = self.plan(state)(workout.position, workout.mode, state.pace, lead, briefed, praise,
+                                      whole_routine=not state.skipped, familiar=exercise.setup_key in ctx.progress.known)
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
         exercise_done = turn.end is None
         question = (Question.NONE if turn.ends_session else Question.NEXT_EXERCISE if exercise_done
@@ -178,6 +188,8 @@ class WorkoutAnswers(DialogueBase):
                         turn_counted_until=turn.counted_until,
                         last_ssml=turn.speech.to_ssml(), last_was_count=True)
         progress = replace(ctx.progress, heard_safety=True, mode=workout.mode, place=moved.position)
+        if workout.position.is_exercise_start() and not briefed:  # the set-up was said in full, or again
+            progress = replace(progress, known=progress.known | {exercise.setup_key})
         events: tuple[ProgressEvent, ...] = ()
         if exercise_done:
             whole = turn.next_exercise is None and workout.mode is Mode.ROUTINE and not ctx.state.skipped

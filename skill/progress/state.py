@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from skill.content.catalog import Catalog
+from skill.content.catalog import Catalog, Choices
+from skill.progress.choices import choices_dict, parse_choices, parse_known
 from skill.progress.events import Applied, ProgressEvent, apply_events, unsaved_from
 from skill.progress.history import TrainingLog
 from skill.progress.local_time import valid_zone
@@ -43,11 +44,12 @@ class Question(StrEnum):
     AFTER_PAIN = "after_pain"              # "Shall we skip to the next exercise? If not, we'll finish for today."
     CONFIRM_FORGET = "confirm_forget"      # "This deletes everything ... Are you sure?"
     OFFER_REMINDERS = "offer_reminders"    # "Shall I remind you every day at ...?"
+    GET_IN_POSITION = "get_in_position"    # after the set-up of a floor exercise: "Say ready when you're lying down."
 
 
 # Questions about a place in a workout: session attributes naming one of these without a place are refused.
 POSITIONED_QUESTIONS = frozenset({Question.RESUME_LAST_TIME, Question.NEXT_PART, Question.RESUME_PAUSED,
-                                  Question.WAYS_ON, Question.AFTER_PAIN})
+                                  Question.WAYS_ON, Question.AFTER_PAIN, Question.GET_IN_POSITION})
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class SessionState:
     unheard_finish: ProgressEvent | None = None  # the last turn's finish, taken back if a stop cuts that turn
     skipped: bool = False          # an exercise of this routine run was skipped (no "whole routine" praise)
     unsaved: tuple[ProgressEvent, ...] = ()  # history whose save failed: carried until a save succeeds
+    choices: Choices = ()          # the versions this user does (a copy of UserProgress.choices)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for session attributes."""
@@ -88,6 +91,7 @@ class SessionState:
             "turn_marks": [[m.at, m.silence, m.position.set, m.position.side, m.position.rep] for m in self.turn_marks],
             "turn_counted_until": list(self.turn_counted_until),
             "timezone": self.timezone, "unsaved": [event.to_dict() for event in self.unsaved],
+            "choices": choices_dict(self.choices),
         }
 
     @classmethod
@@ -95,6 +99,8 @@ class SessionState:
         """Parse session attributes; None when absent or not trustworthy."""
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             return None
+        choices = parse_choices(data.get("choices"), catalog)
+        catalog = catalog.with_choices(choices)  # places are checked against the versions chosen
         try:
             question, mode = Question(data["question"]), Mode(data["mode"])
             position = position_from(data.get("position"), catalog)
@@ -123,7 +129,7 @@ class SessionState:
                    session_counted=data.get("session_counted") is True,
                    timezone=valid_zone(data.get("timezone")), question=question, offered=offered,
                    unheard_finish=ProgressEvent.from_dict(data.get("unheard_finish")),
-                   skipped=data.get("skipped") is True, unsaved=unsaved_from(data.get("unsaved")))
+                   skipped=data.get("skipped") is True, unsaved=unsaved_from(data.get("unsaved")), choices=choices)
 
     def with_workout(self, workout: Workout, **changes: Any) -> SessionState:
         """A copy with a new workout (and any other field changes)."""
@@ -143,12 +149,15 @@ class UserProgress:
     log: TrainingLog = field(default_factory=TrainingLog)
     routines_completed: int = 0
     applied: tuple[str, ...] = ()   # ids of the events already added (see progress/events.py)
+    choices: Choices = ()           # the version of each exercise the user asked for ("make it harder")
+    known: frozenset[str] = frozenset()  # set-ups heard in full: later times get the short version
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the persistence adapter."""
         return {"schema": STORED_SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
                 "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
-                "timezone_checked": self.timezone_checked, "log": self.log.to_dict(),
+                "timezone_checked": self.timezone_checked, "choices": choices_dict(self.choices),
+                "known": sorted(self.known), "log": self.log.to_dict(),
                 "routines_completed": self.routines_completed, APPLIED_KEY: list(self.applied)}
 
     @classmethod
@@ -163,10 +172,11 @@ class UserProgress:
         timezone = valid_zone(data.get("timezone"))
         routines = data.get("routines_completed", 0)
         checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
-        return cls(position_from(data.get("place"), catalog), mode, data.get("heard_safety") is True,
+        choices = parse_choices(data.get("choices"), catalog)
+        return cls(position_from(data.get("place"), catalog.with_choices(choices)), mode, data.get("heard_safety") is True,
                    clamp_pace(data.get("pace", NORMAL_PACE)), timezone, checked, TrainingLog.from_dict(data.get("log")),
                    routines if isinstance(routines, int) and routines >= 0 else 0,
-                   tuple(Applied(data.get(APPLIED_KEY)).ids))
+                   tuple(Applied(data.get(APPLIED_KEY)).ids), choices, parse_known(data.get("known"), catalog))
 
     def with_unsaved(self, events: tuple[ProgressEvent, ...]) -> tuple[UserProgress, tuple[ProgressEvent, ...]]:
         """This progress with the session's unsaved events added, and those still unsaved.
@@ -198,6 +208,8 @@ class UserProgress:
         log, routines = apply_events(TrainingLog.from_dict(stored.get("log")),
                                      routines if isinstance(routines, int) and routines > 0 else 0, applied, events)
         merged["log"], merged["routines_completed"], merged[APPLIED_KEY] = log.to_dict(), routines, applied.to_list()
+        if "known" in changed and isinstance(stored.get("known"), list):  # set-ups heard on any device stay heard
+            merged["known"] = sorted(set(self.known) | {k for k in stored["known"] if isinstance(k, str)})
         return merged
 
 

@@ -23,6 +23,7 @@ MAX_SSML_CHARS = 8_000
 MAX_TURN_SECONDS = 90.0
 # Alexa's default voice says roughly 150 words a minute; used only for estimates.
 WORDS_PER_SECOND = 2.5
+MIN_GAP_SECONDS = 0.1  # the shortest silence say_within() leaves after its words
 # Alexa accepts <prosody rate> percentages from 20% upwards.
 MIN_RATE_PERCENT = 20
 MAX_RATE_PERCENT = 200
@@ -181,15 +182,30 @@ class Speech:
         return self
 
     def pause(self, seconds: float) -> Speech:
-        """Add a silence, chaining breaks of at most 10 s for longer ones.
+        """Add a silence (one with a silence just before it), chaining breaks of at most 10 s.
 
         Raises:
             ValueError: if seconds is negative or not finite.
         """
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"pause must be a finite, non-negative number of seconds, not {seconds!r}")
-        self._writable().extend(_silences(round(seconds * 1000)))
+        events, ms = self._tally()._writable(), round(seconds * 1000)
+        if ms and events and isinstance(last := events[-1], Silence):
+            # One silence, one break: some engines (espeak-ng) drop the second of two breaks in a row.
+            events.pop()
+            self._counted, self._silence_ms, ms = self._counted - 1, self._silence_ms - last.ms, ms + last.ms
+            self._markup_chars -= len(_break_tag(last.ms))
+        events.extend(_silences(ms))
         return self
+
+    def text_seconds(self, text: str) -> float:
+        """Estimated time to say `text` at this document's rate (as estimated_seconds counts it)."""
+        return len(text.split()) / WORDS_PER_SECOND * 100 / self.rate_percent
+
+    def say_within(self, text: str, seconds: float, min_pause: float = MIN_GAP_SECONDS) -> Speech:
+        """Say `text`, then be silent until `seconds` after it began (estimated at this rate; at least min_pause)."""
+        self.say(text)
+        return self.pause(max(min_pause, seconds - self.text_seconds(text)))
 
     def extend(self, other: Speech) -> Speech:
         """Append another Speech's events (its rate is ignored; the document has one rate)."""

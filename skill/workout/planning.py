@@ -1,26 +1,23 @@
-"""Plan and voice one counted turn: the set-up cue, then reps, holds and rests, then a question.
+"""Plan one counted turn: the set-up cue, then as many counted blocks as fit, then a question.
 
-Plain Python with no Alexa imports. Every number spoken and every pause comes from the exercise
-data; the only figures of our own are the pacing constants below, which shape the speech around the
-prescribed holds and rests and never shorten them.
+Plain Python with no Alexa imports. The counting itself (holds, rests, reps, and how each is timed)
+is counting.py; this module fits it into Alexa's limits for one response.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
 from skill.speech.ssml import Speech
+from skill.workout.counting import CountBlock, CountedUnit, Cue, count_block, exercise_intro, rest_tail_seconds
 from skill.workout.pace import NORMAL_PACE
 from skill.workout.routine import Mode, Position, blocks_from, next_block
+from skill.workout.wording import announcement
 
-SETUP_PAUSE_SECONDS = 3            # time to get into position before the first rep
-SETUP_PAUSE_WITH_EQUIPMENT = 5     # a little longer when a band or pencil must be fetched
-RELAX_BETWEEN_REPS_SECONDS = 1     # a breath between held reps; the hold itself is exact
-
+__all__ = ["CountBlock", "CountedUnit", "Cue", "Mark", "Turn", "count_block", "estimate_exercise_seconds", "plan_turn"]
 
 @dataclass(frozen=True)
 class Turn:
@@ -44,23 +41,6 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class Cue:
-    """What a screen shows from a moment of the turn: a big counter and a caption."""
-
-    at: float  # seconds from the start of the turn, on the same estimated timeline as the speech
-    counter: str
-    caption: str
-
-
-@dataclass(frozen=True)
-class CountedUnit:
-    """One rep (or one timed set) as speech, with its screen cues relative to the unit's start."""
-
-    speech: Speech
-    cues: tuple[Cue, ...]
-
-
-@dataclass(frozen=True)
 class Mark:
     """A counted unit's place and its estimated start, in seconds from the start of the turn."""
 
@@ -69,109 +49,10 @@ class Mark:
     position: Position
 
 
-def exercise_intro(exercise: Exercise, prompts: Prompts) -> Speech:
-    """The set-up cue: name, position, equipment, the first caution, time to get ready."""
-    speech = Speech().say(prompts.pick("exercise_intro", name=exercise.name))
-    if exercise.equipment:
-        speech.say(prompts.pick("equipment", items=prompts.words.join(exercise.equipment)))
-    speech.say(exercise.position)
-    for caution in exercise.cautions[:1]:
-        speech.say(caution)
-    speech.say(prompts.pick("get_ready"))
-    speech.pause(SETUP_PAUSE_WITH_EQUIPMENT if exercise.equipment else SETUP_PAUSE_SECONDS)
-    return speech.say(prompts.pick("begin"))
-
-
-def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: int = NORMAL_PACE) -> list[CountedUnit]:
-    """Voice one block from `position.rep` to its end, as one CountedUnit per counted unit.
-
-    The block header (set, side) goes with the block's first unit and the rest between sets with
-    its last, so a turn may end after any unit without cutting a rep or a rest in half.
-    """
-    units: list[CountedUnit] = []
-    per_direction = exercise.reps
-    for unit in range(position.rep, exercise.units_per_block + 1):
-        speech, cues = Speech(pace), _Cues()
-        if unit == 1:
-            _block_header(speech, exercise, position, prompts)
-        direction, rep = divmod(unit - 1, per_direction)
-        rep += 1
-        if exercise.directions and rep == 1:
-            key = "direction" if direction == 0 else "direction_next"
-            speech.say(prompts.pick(key, direction=exercise.directions[direction].capitalize() if direction == 0
-                                    else exercise.directions[direction]))
-        where = " · ".join(filter(None, (exercise.side_name(position.side),
-                                          exercise.directions[direction] if exercise.directions else None)))
-        _count_rep(speech, cues, exercise, rep, position, where,
-                   first_of_turn=unit == position.rep, prompts=prompts, pace=pace)
-        units.append(CountedUnit(speech, tuple(cues)))
-    if exercise.rest_seconds and next_block(exercise, position) is not None:
-        last = units[-1]
-        last.speech.say(prompts.pick("rest", seconds=prompts.words.number(exercise.rest_seconds)))
-        rest_cue = Cue(last.speech.estimated_seconds(), str(exercise.rest_seconds), prompts.pick("caption_rest"))
-        last.speech.pause(exercise.rest_seconds)
-        units[-1] = CountedUnit(last.speech, (*last.cues, rest_cue))
-    return units
-
-
-class _Cues(list[Cue]):
-    """Screen cues of one unit, stamped with the unit's speech length when added."""
-
-    def show(self, speech: Speech, counter: str, caption: str) -> None:
-        self.append(Cue(speech.estimated_seconds(), counter, caption))
-
-
-def _block_header(speech: Speech, exercise: Exercise, position: Position, prompts: Prompts) -> None:
-    if exercise.sets > 1:
-        speech.say(prompts.pick("set_intro", n=prompts.words.number(position.set),
-                                total=prompts.words.number(exercise.sets)))
-    if exercise.sides:
-        side = exercise.sides[position.side]
-        speech.say(prompts.pick("side_first", side=side.capitalize()) if position.side == 0
-                   else prompts.pick("side_next", side=side))
-
-
-def _count_rep(speech: Speech, cues: _Cues, exercise: Exercise, rep: int, position: Position, where: str, *,
-               first_of_turn: bool, prompts: Prompts, pace: int) -> None:
-    """Voice one rep: the cue, then the hold counted second by second, or the rep's own beat."""
-    work = exercise.work
-    if work.kind == "reps":
-        if first_of_turn or rep == 1:
-            speech.say(work.cue + ".")
-        # The number marks the start of each movement; the pause is the movement itself.
-        cues.show(speech, str(rep), where or work.cue)
-        assert exercise.rep_seconds is not None, "the catalog requires rep_seconds for a reps exercise"
-        speech.say(prompts.words.number(rep)).pause(exercise.rep_seconds * NORMAL_PACE / pace)
-        return
-    label = (prompts.pick("caption_set", n=position.set, total=exercise.sets)
-             if work.kind == "timed" and exercise.sets > 1 else prompts.pick("caption_rep", n=rep, total=exercise.reps))
-    caption = " · ".join(filter(None, (where, label)))
-    if exercise.reps > 1:
-        speech.say(prompts.pick("rep_label", n=prompts.words.number(rep)))
-    if first_of_turn or work.kind == "timed":
-        speech.say(work.cue + ".")
-    beat = work.count_every_seconds
-    first_word = prompts.pick("hold") if work.kind == "hold" else ""
-    for elapsed in range(0, exercise.hold_seconds, beat):
-        # Hold counts say the second starting now ("hold, two, three"); timed counts say the seconds gone.
-        shown = elapsed + 1 if work.kind == "hold" else elapsed
-        word = first_word if elapsed == 0 else prompts.words.number(shown)
-        cues.show(speech, str(shown), caption)
-        speech.say(word).pause(beat)
-    if work.release:
-        cues.show(speech, "✓", work.release.capitalize())
-        speech.say(work.release + ".")
-    if work.kind == "hold" and rep < exercise.reps:
-        speech.pause(RELAX_BETWEEN_REPS_SECONDS * NORMAL_PACE / pace)
-
-
-# count_block's signature, so a cached version (turn_cache.cached_counting) can stand in for it.
-CountBlock = Callable[[Exercise, Position, Prompts, int], Sequence[CountedUnit]]
-
-
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
               pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False,
-              praise: str | None = None, count: CountBlock = count_block, whole_routine: bool = True) -> Turn:
+              praise: str | None = None, count: CountBlock = count_block, whole_routine: bool = True,
+              familiar: bool = False) -> Turn:
     """Fit as many whole blocks as one turn allows, then close with the right question.
 
     The set-up cue comes first unless the user was already `briefed`. Every turn counts at least
@@ -179,10 +60,11 @@ def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode
     of that block ("Ready to carry on?"); when a lead-in leaves no room for even one unit, the
     lead-in is dropped, never the counting. `praise` is said if the turn finishes the exercise (for
     example, the day's goal reached); `whole_routine` is False when an exercise of this routine run
-    was skipped, so its end is not praised as the whole routine done.
+    was skipped, so its end is not praised as the whole routine done. A `familiar` user hears the
+    set-up in one sentence instead of every step.
     """
     exercise = catalog.get(position.exercise_id)
-    intro = None if not position.is_exercise_start() or briefed else exercise_intro(exercise, prompts)
+    intro = None if not position.is_exercise_start() or briefed else exercise_intro(exercise, prompts, familiar)
     turn = None
     for opening_events in ((lead_in, intro), (None, intro)):
         opening = Speech(pace)
@@ -239,6 +121,9 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
            mode: Mode, speech: Speech, praise: str | None = None, whole_routine: bool = True) -> Turn:
     """Add the closing words: the next question, or the end of the exercise or routine."""
     if end is not None:
+        if end.rep == 1 and exercise.rest_seconds:
+            # The turn ends in a rest: ask when the next set would have been announced.
+            speech.pause(rest_tail_seconds(exercise, end, prompts, speech.rate_percent))
         if end.rep > 1:
             question = prompts.pick("ask_continue")
         elif end.side != 0 or (end.set == 1 and exercise.sides):
@@ -257,7 +142,7 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
         else:
             speech.say(prompts.pick("last_exercise_done"))
         return Turn(speech, start, None, None, "", ends_session=True)
-    speech.say(prompts.pick("ask_next_exercise", name=following.name))
+    speech.say(announcement(following, prompts))
     return Turn(speech, start, None, following, prompts.pick("reprompt_continue"), ends_session=False)
 
 

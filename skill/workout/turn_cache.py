@@ -25,22 +25,23 @@ def cached_counting(catalog: Catalog, prompts: Prompts, size: int = 512) -> Coun
     The prompts used inside a block have one variant each, so caching loses no variety.
     """
     @functools.lru_cache(maxsize=size)
-    def counted(exercise_id: str, position: Position, pace: int) -> tuple[CountedUnit, ...]:
-        units = tuple(count_block(catalog.get(exercise_id), position, prompts, pace))
+    def counted(exercise_id: str, chosen: tuple[str, ...], position: Position, pace: int) -> tuple[CountedUnit, ...]:
+        units = tuple(count_block(catalog.version(exercise_id, chosen), position, prompts, pace))
         for unit in units:
             # Bring each Speech's running totals up to date now: shared units are then only read,
             # never written, by the requests (and threads) that reuse them.
             unit.speech.estimated_seconds()
         return units
 
-    return lambda exercise, position, _prompts, pace: counted(exercise.id, position, pace)
+    return lambda exercise, position, _prompts, pace: counted(exercise.id, exercise.chosen, position, pace)
 
 
 class PlanTurn(Protocol):
     """plan_turn with the catalog and prompts already chosen (see cached_planning)."""
 
     def __call__(self, position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-                 briefed: bool = False, praise: str | None = None, whole_routine: bool = True) -> Turn: ...
+                 briefed: bool = False, praise: str | None = None, whole_routine: bool = True,
+                 familiar: bool = False) -> Turn: ...
 
 
 def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> PlanTurn:
@@ -57,15 +58,16 @@ def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> Plan
 
     @functools.lru_cache(maxsize=size)
     def planned(position: Position, mode: Mode, pace: int, lead_in: tuple[Event, ...], briefed: bool,
-                praise: str | None, whole_routine: bool, choice: int) -> Turn:
+                praise: str | None, whole_routine: bool, familiar: bool, choice: int) -> Turn:
         turn = plan_turn(catalog, prompts.fixed(choice), position, mode, pace,
-                         Speech.of(lead_in) if lead_in else None, briefed, praise, count, whole_routine)
+                         Speech.of(lead_in) if lead_in else None, briefed, praise, count, whole_routine, familiar)
         turn.speech.freeze()
         return turn
 
     def plan(position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
-             briefed: bool = False, praise: str | None = None, whole_routine: bool = True) -> Turn:
+             briefed: bool = False, praise: str | None = None, whole_routine: bool = True,
+             familiar: bool = False) -> Turn:
         return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise, whole_routine,
-                       prompts.draw())
+                       familiar, prompts.draw())
 
     return plan
