@@ -67,11 +67,17 @@ REQUESTS: dict[Action, tuple[str, dict[str, Any] | None]] = {
     Action.PAIN: ("PainIntent", None),
     Action.FORGET_ME: ("ForgetMeIntent", None),
     Action.FALLBACK: ("AMAZON.FallbackIntent", None),
+    Action.HARDER: ("HarderIntent", None),
+    Action.EASIER: ("EasierIntent", None),
+    Action.SIT_DOWN: ("SitDownIntent", None),
+    Action.USUAL_WAY: ("UsualWayIntent", None),
 }
 # Written from what a person means, not read from the table (so a wrong table cell fails here):
 # only these may move the place or count (and so record a finished exercise) ...
 MAY_MOVE = {Action.START_ROUTINE, Action.START_EXERCISE, Action.YES, Action.READY, Action.SKIP,
-            Action.START_OVER, Action.RESUME}
+            Action.START_OVER, Action.RESUME,
+            # another version of the exercise under way ("make it harder") starts it again from its set-up
+            Action.HARDER, Action.EASIER, Action.SIT_DOWN, Action.USUAL_WAY}
 # ... and only these may end the session (a counting action only when it finishes the routine).
 MAY_END = {Action.STOP, Action.CANCEL, Action.NO, Action.PAIN, Action.SKIP, Action.SESSION_ENDED}
 STORED_LOG = TrainingLog().record_exercise(TODAY, new_session=True)

@@ -29,6 +29,7 @@ INTENT_HANDLERS = (
     reminders.CancelRemindersIntentHandler,
     actions.WorkoutIntentHandler,
     actions.TalkIntentHandler,
+    actions.VariantIntentHandler,
     actions.StopIntentHandler,
     actions.SessionEndedRequestHandler,
     actions.FallbackIntentHandler,  # last intent handler: catches every intent not listed above

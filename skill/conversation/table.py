@@ -43,6 +43,10 @@ class Action(StrEnum):
     HOW_AM_I_DOING = "how_am_i_doing"
     PAIN = "pain"                        # "it hurts", "my knee hurts", "ouch"
     FORGET_ME = "forget_me"
+    HARDER = "harder"                    # "make it harder": the sources' harder counts, for one exercise
+    EASIER = "easier"                    # "make it easier": back to the gentler counts
+    SIT_DOWN = "sit_down"                # "I can't lie down", "can I do the band one on a chair"
+    USUAL_WAY = "usual_way"              # "the usual way", "I can lie down now"
     FALLBACK = "fallback"                # anything not understood
     SESSION_ENDED = "session_ended"      # Alexa closed the session (silence, or the user left)
 
@@ -71,6 +75,10 @@ ANYWHERE: dict[Action, str] = {
     Action.HOW_AM_I_DOING: "how_am_i_doing",
     Action.PAIN: "pain",
     Action.FORGET_ME: "confirm_forget",
+    Action.HARDER: "make_harder",
+    Action.EASIER: "make_easier",
+    Action.SIT_DOWN: "sit_down_version",
+    Action.USUAL_WAY: "usual_version",
     Action.FALLBACK: "fallback",
     Action.SESSION_ENDED: "session_ended",
 }

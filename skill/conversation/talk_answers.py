@@ -14,7 +14,7 @@ from skill.progress.state import Question, SessionState, UserProgress
 from skill.speech.replay import parse_ssml
 from skill.speech.ssml import Speech
 from skill.workout.routine import describe_place
-from skill.workout.wording import describe_counts
+from skill.workout.wording import describe_counts, describe_version
 
 
 class TalkAnswers(DialogueBase):
@@ -22,15 +22,19 @@ class TalkAnswers(DialogueBase):
 
     def launch(self, ctx: Context, said: Said) -> Reply:
         """"Alexa, open foot coach": welcome, and offer to resume or to start."""
-        progress = ctx.progress
+        progress, catalog = ctx.progress, self.catalog_for(ctx.state)
         if progress.place is not None:
             state = ctx.state.with_workout(replace(ctx.state.workout, mode=progress.mode, position=progress.place))
-            text = self.prompts.pick("welcome_back_resume",
-                                     place=describe_place(self.catalog, progress.place, self.prompts))
+            place = describe_place(self.catalog, progress.place, self.prompts)
+            version = describe_version(catalog.get(progress.place.exercise_id), self.prompts)
+            text = (self.prompts.pick("welcome_back_resume_version", place=place, version=version) if version
+                    else self.prompts.pick("welcome_back_resume", place=place))
             return self.ask(ctx, Speech(ctx.state.pace).say(text), state, Question.RESUME_LAST_TIME)
         speech = Speech(ctx.state.pace)
         if progress.heard_safety:
-            speech.say(self.prompts.pick("welcome_back"))
+            chosen = [f"{e.name} {describe_version(e, self.prompts)}" for e in catalog.exercises if e.chosen]
+            speech.say(self.prompts.pick("welcome_back_versions", versions=self.prompts.words.join(chosen)) if chosen
+                       else self.prompts.pick("welcome_back"))
         else:
             speech.say(self.prompts.pick("welcome_new")).say(self.prompts.pick("safety_first_use"))
             speech.say(self.prompts.pick("ask_start"))

@@ -43,10 +43,12 @@ class WorkoutAnswers(SetupAnswers):
         return self.counted(ctx, routine.start(self.catalog, said.exercise.id), briefed=False)
 
     def start_offered(self, ctx: Context, said: Said) -> Reply:
-        """"Yes" to "Would you like to start X?" (offered after its instructions)."""
+        """"Yes" to "Would you like to start X?": after its instructions (or a version chosen, "on a chair"),
+        the set-up is not said again if the user knows it."""
         if ctx.state.offered is None:
             return self.start_routine(ctx, said)
-        return self.counted(ctx, routine.start(self.catalog, ctx.state.offered), briefed=True)
+        known = self.catalog_for(ctx.state).get(ctx.state.offered).setup_key in ctx.progress.known
+        return self.counted(ctx, routine.start(self.catalog, ctx.state.offered), briefed=known)
 
     def carry_on(self, ctx: Context, said: Said) -> Reply:
         """Voice the next counted turn from the current position."""

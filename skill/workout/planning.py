@@ -87,6 +87,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
     marks: list[Mark] = []
     placed: list[tuple[float, CountedUnit]] = []
     ends: list[tuple[float, float]] = []
+    split: list[tuple[Turn, int]] = []  # the first block's turns ending after its 1st, 2nd, ... unit
     for block in blocks_from(exercise, position):
         units = count(exercise, block, prompts, pace)
         for i, unit in enumerate(units):
@@ -105,8 +106,15 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
+                if block == position and split:
+                    # The first block needs more than one turn: share its units evenly between the
+                    # turns it needs, instead of leaving one rep for the next ("rep ten, ready?").
+                    turns_needed = -(-len(units) // len(split))
+                    best = split[-(-len(units) // turns_needed) - 1]
                 return _with_timeline(*best, marks, placed, ends)
             best = (turn, len(marks))
+            if block == position:
+                split.append(best)
     assert best is not None
     return _with_timeline(*best, marks, placed, ends)
 

@@ -37,6 +37,15 @@ def announcement(exercise: Exercise, prompts: Prompts) -> str:
     return prompts.pick("ask_next_exercise", name=exercise.name, where=exercise.announce)
 
 
+def describe_version(exercise: Exercise, prompts: Prompts) -> str:
+    """How the chosen version differs from the base: "sitting on a chair, at the harder level" ("" for the base)."""
+    parts = []
+    for variant in exercise.variants:
+        if variant.id in exercise.chosen:
+            parts.append(exercise.announce if variant.axis == "position" else prompts.pick("version_harder"))
+    return ", ".join(parts)
+
+
 def resume_place(catalog: Catalog, position: Position, prompts: Prompts) -> str:
     """Where counting picks up, leaving out what the turn itself says first.
 

@@ -16,7 +16,8 @@ from skill.conversation.dialogue import Dialogue
 from skill.conversation.replies import Context, Reply
 from skill.conversation.table import Action
 
-NAMED_EXERCISE = frozenset({Action.START_EXERCISE, Action.INSTRUCTIONS})
+NAMED_EXERCISE = frozenset({Action.START_EXERCISE, Action.INSTRUCTIONS, Action.HARDER, Action.EASIER,
+                            Action.SIT_DOWN, Action.USUAL_WAY})
 
 
 class ActionHandler(ReminderHandler):
@@ -90,6 +91,17 @@ class TalkIntentHandler(ActionHandler):
         "WhatsNextIntent": Action.WHATS_NEXT,
         "HowAmIDoingIntent": Action.HOW_AM_I_DOING,
         "ForgetMeIntent": Action.FORGET_ME,
+    }
+
+
+class VariantIntentHandler(ActionHandler):
+    """Choosing a version of an exercise: harder, easier, seated, the usual way."""
+
+    actions = {
+        "HarderIntent": Action.HARDER,
+        "EasierIntent": Action.EASIER,
+        "SitDownIntent": Action.SIT_DOWN,
+        "UsualWayIntent": Action.USUAL_WAY,
     }
 
 
