@@ -31,6 +31,18 @@ INTERRUPTING = frozenset({Action.PAUSE, Action.STOP, Action.CANCEL, Action.PAIN,
 
 
 # Questions whose words need nothing but a prompt key.
+# What a user called an unknown exercise is said back at most this long ("I don't know the one my physio").
+HEARD_NAME_WORDS, HEARD_NAME_CHARS = 4, 32
+
+
+def short_name(heard: str) -> str:
+    """The first few words of an unknown name, so a long or rambling slot value is not read back whole."""
+    words = heard.split()[:HEARD_NAME_WORDS]
+    while len(words) > 1 and len(" ".join(words)) > HEARD_NAME_CHARS:
+        words.pop()
+    return " ".join(words)[:HEARD_NAME_CHARS]
+
+
 QUESTION_WORDS = frozenset({Question.RESUME_PAUSED, Question.WAYS_ON, Question.AFTER_PAIN, Question.CONFIRM_FORGET})
 
 
@@ -94,6 +106,7 @@ class DialogueBase:
     def unknown_exercise(self, ctx: Context, heard: str | None) -> Reply:
         """Say we don't know that exercise and list the ones we do; the session stays open."""
         names = self.catalog.names_list(self.prompts.words)
+        heard = short_name(heard or "")
         text = (self.prompts.pick("unknown_exercise_heard", heard=heard, names=names) if heard
                 else self.prompts.pick("unknown_exercise", names=names))
         question = ctx.state.question if ctx.state.workout.in_workout() else Question.START_ROUTINE
