@@ -36,7 +36,9 @@ class TalkAnswers(DialogueBase):
             speech.say(self.prompts.pick("welcome_back_versions", versions=self.prompts.words.join(chosen)) if chosen
                        else self.prompts.pick("welcome_back"))
         else:
-            speech.say(self.prompts.pick("welcome_new")).say(self.prompts.pick("safety_first_use"))
+            # The routine's daily goal is explained here, once; instructions then name only a different frequency.
+            speech.say(self.prompts.pick("welcome_new", times=self.prompts.words.times(self.catalog.times_per_day)))
+            speech.say(self.prompts.pick("safety_first_use"))
             speech.say(self.prompts.pick("ask_start"))
             progress = replace(progress, heard_safety=True)
         return self.ask(replace(ctx, progress=progress), speech, self.idle(ctx.state), Question.START_ROUTINE)
