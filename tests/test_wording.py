@@ -7,13 +7,18 @@ Whole conversations through POST /, with time passing between turns, for every e
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
 from conftest import Alexa, Reply
 
-from skill.content.catalog import Exercise, load_catalog
+from skill.content.catalog import SUPPORTED_LOCALES, Exercise, load_catalog
 from skill.content.prompts import Prompts
+from skill.speech.ssml import Say, Speech
+from skill.workout.counting import setup_words
+from skill.workout.planning import plan_turn
+from skill.workout.routine import Mode, Position
 from skill.workout.wording import describe_counts
 
 CATALOG = load_catalog()
@@ -144,3 +149,31 @@ def test_the_daily_goal_is_explained_once_in_a_whole_first_routine(alexa: Alexa)
     assert everything.count(goal) == 1 and goal in heard[0]
     assert "twice a day" not in everything
     assert "Brilliant, that's the whole routine done." in heard[-1]
+
+
+NEW_KEYS = ("counts_hold", "counts_hold_sides", "counts_timed", "counts_timed_sets", "counts_reps", "counts_reps_sides",
+            "counts_reps_ways", "counts_reps_ways_sides", "ask_next_exercise_needs", "take_your_time", "ready_gate",
+            "ready_gate_reprompt", "in_position", "no_rush", "level_harder", "level_easier", "level_only_one",
+            "level_already_harder", "level_already_easier", "which_exercise_level", "which_exercise_seated",
+            "position_changed", "position_already", "position_usual", "position_usual_already",
+            "position_sitting_fine", "position_standing_only", "version_harder", "welcome_back_resume_version",
+            "welcome_back_versions")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_new_line_is_in_every_locale_and_goes_through_the_speech_builder(locale: str) -> None:
+    """Each locale's prompts have every new sentence, and every version of every exercise is set up, counted
+    and described in that locale's words, as valid SSML."""
+    prompts = Prompts.load(locale)
+    catalog = load_catalog(locale=locale)
+    for key in NEW_KEYS:
+        for variant in range(prompts.variety):
+            text = prompts.fixed(variant).pick(key, **{name: "x" for name in prompts.placeholders(key)})
+            assert Speech().say(text).to_ssml().startswith("<speak>")
+    for exercise in catalog.exercises:
+        for version in catalog.versions[exercise.id].values():
+            chosen = catalog.with_choices(((version.id, version.chosen),) if version.chosen else ())
+            turn = plan_turn(chosen, prompts, Position(version.id), Mode.SINGLE)
+            ET.fromstring(turn.speech.to_ssml())
+            assert describe_counts(version, prompts) in " ".join(
+                e.text for e in setup_words(version, prompts).events if isinstance(e, Say))
