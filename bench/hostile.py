@@ -62,6 +62,7 @@ class SettingsApi:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.thread.join(timeout=5)
 
 
 def cases(rq: Any, api: SettingsApi) -> Iterator[tuple[str, str, Callable[[], dict[str, Any]] | bytes]]:
