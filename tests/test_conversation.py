@@ -12,9 +12,8 @@ from flask.testing import FlaskClient
 from skill.app import create_app
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts, load_words
-from skill.speech.replay import parse_ssml
 from skill.speech.ssml import MAX_BREAK_MS, MAX_SSML_CHARS
-from timing import runs_of, spans
+from timing import heard, runs_of, spans
 
 number_word = load_words().number
 
@@ -63,7 +62,7 @@ def test_start_the_routine_begins_with_the_warm_up_and_counts_every_rep(alexa: A
     assert reply.text.startswith(f"Let's do {toe_press.name}")
     for rep in range(1, toe_press.reps + 1):
         assert f"Rep {number_word(rep)}." in reply.text
-    holds = [s.measured for s in spans(runs_of(parse_ssml(reply.ssml)), toe_press, PROMPTS) if s.kind == "hold"]
+    holds = [s.measured for s in spans(runs_of(heard(reply.ssml)), toe_press, PROMPTS) if s.kind == "hold"]
     assert holds == pytest.approx([toe_press.hold_seconds] * toe_press.reps, abs=0.01)
     assert f"Next up is {CATALOG.exercises[1].name}" in reply.text
 
@@ -312,7 +311,7 @@ def test_slower_changes_the_counting_pace_at_once(alexa: Alexa) -> None:
     ankle = CATALOG.get("ankle_circles")
 
     def beats(reply: Reply, pace: int) -> set[float]:
-        return {round(s.measured, 2) for s in spans(runs_of(parse_ssml(reply.ssml)), ankle, PROMPTS, pace)}
+        return {round(s.measured, 2) for s in spans(runs_of(heard(reply.ssml)), ankle, PROMPTS, pace)}
 
     assert beats(normal, 100) == {ankle.rep_seconds}
     alexa.wait(120)

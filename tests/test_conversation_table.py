@@ -61,6 +61,8 @@ REQUESTS: dict[Action, tuple[str, dict[str, Any] | None]] = {
     Action.SLOWER: ("SlowerIntent", None),
     Action.FASTER: ("FasterIntent", None),
     Action.NORMAL_PACE: ("NormalPaceIntent", None),
+    Action.SOUNDS_OFF: ("SoundsOffIntent", None),
+    Action.SOUNDS_ON: ("SoundsOnIntent", None),
     Action.INSTRUCTIONS: ("InstructionsIntent", {"exercise": {"value": "pencil pickups", "id": "pencil_pickups"}}),
     Action.WHATS_NEXT: ("WhatsNextIntent", None),
     Action.HOW_AM_I_DOING: ("HowAmIDoingIntent", None),

@@ -10,7 +10,10 @@ and the turn's <prosody rate> scales it, as the pace does on Alexa.
 Each silence longer than a moment splits the audio into voiced segments; the segments are matched
 to the turn's runs (its words between breaks) by the breaks' lengths, so the start of every run is
 known in the audio. Holds, rests and counted reps are then measured exactly as on the estimate
-(tests/timing.py) and must be within ±10% of what the data prescribes.
+(tests/timing.py) and must be within ±10% of what the data prescribes. Turns are voiced with the
+sound cues on (the default): espeak-ng cannot play Alexa's sound library, so each sound is voiced as
+a silence of its listed length, and it starts that long (plus any break after it) before the words
+that follow it.
 
 Run `python tests/test_espeak_timing.py` for the table of prescribed and measured seconds.
 """
@@ -31,11 +34,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from timing import Span, spans  # noqa: E402
+from timing import SOUND, SOUNDS, Span, spans  # noqa: E402
 
 from skill.content.catalog import Exercise, load_catalog  # noqa: E402
 from skill.content.prompts import Prompts  # noqa: E402
-from skill.speech.ssml import WORDS_PER_SECOND, Say, Speech  # noqa: E402
+from skill.content.sounds import load_sounds  # noqa: E402
+from skill.speech.ssml import WORDS_PER_SECOND, Audio, Say, Speech  # noqa: E402
 from skill.workout.pace import MAX_PACE, MIN_PACE, PACE_STEP  # noqa: E402
 from skill.workout.planning import Turn, plan_turn  # noqa: E402
 from skill.workout.routine import Mode, Position  # noqa: E402
@@ -83,11 +87,32 @@ def turns(exercise: Exercise, pace: int) -> Iterator[Turn]:
     catalog = CATALOG.with_choices(((exercise.id, exercise.chosen),) if exercise.chosen else ())
     position, briefed = Position(exercise.id), exercise.gated
     while True:
-        turn = plan_turn(catalog, PROMPTS, position, Mode.SINGLE, pace, briefed=briefed)
+        turn = plan_turn(catalog, PROMPTS, position, Mode.SINGLE, pace, briefed=briefed, sounds=SOUNDS)
         yield turn
         if turn.end is None:
             return
         position, briefed = turn.end, True
+
+
+def sounds_before_runs(speech: Speech) -> list[tuple[int, float]]:
+    """Each sound as (the run of words after it, seconds from the sound's start to that run's start)."""
+    out: list[tuple[int, float]] = []
+    waiting: list[list[float]] = []   # sounds not yet followed by words: seconds since each began
+    run, in_words = -1, False
+    for event in speech.events:
+        if isinstance(event, Say):
+            if not in_words:
+                run += 1
+                out += [(run, seconds) for (seconds,) in waiting]
+                waiting = []
+            in_words = True
+            continue
+        in_words = False
+        if isinstance(event, Audio):
+            waiting.append([0.0])
+        for entry in waiting:
+            entry[0] += event.ms / 1000
+    return out
 
 
 def expected_runs(speech: Speech) -> list[tuple[str, float, float]]:
@@ -167,9 +192,12 @@ def measure(exercise_key: str, pace: int) -> tuple[Span, ...]:
     out: list[Span] = []
     with tempfile.TemporaryDirectory() as folder:
         for turn in turns(exercise, pace):
-            runs = expected_runs(turn.speech)
-            starts = align(runs, render(turn.speech.to_ssml(), Path(folder)))
-            out += spans([(at, text) for at, (text, _, _) in zip(starts, runs)], exercise, PROMPTS, pace)
+            voiced = turn.speech.sounds_as_silence()
+            runs = expected_runs(voiced)
+            starts = align(runs, render(voiced.to_ssml(), Path(folder)))
+            heard = [(at, text) for at, (text, _, _) in zip(starts, runs)]
+            heard += [(starts[run] - before, SOUND) for run, before in sounds_before_runs(turn.speech)]
+            out += spans(sorted(heard, key=lambda item: item[0]), exercise, PROMPTS, pace)
     return tuple(out)
 
 

@@ -12,12 +12,11 @@ from typing import Any
 import alexa_requests as rq
 import pytest
 from conftest import Alexa, Reply
-from timing import runs_of, spans
+from timing import heard, runs_of, spans
 
 from skill.app import create_app
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts, load_words
-from skill.speech.replay import parse_ssml
 
 CATALOG = load_catalog()
 PROMPTS = Prompts.load()
@@ -42,7 +41,7 @@ def heard_until_done(alexa: Alexa, reply: Reply) -> str:
 def held(reply: Reply, exercise_id: str, chosen: tuple[str, ...] = ()) -> list[float]:
     """The hold lengths of a counted turn, on its own timeline."""
     exercise = CATALOG.version(exercise_id, chosen)
-    return [s.measured for s in spans(runs_of(parse_ssml(reply.ssml)), exercise, PROMPTS) if s.kind == "hold"]
+    return [s.measured for s in spans(runs_of(heard(reply.ssml)), exercise, PROMPTS) if s.kind == "hold"]
 
 
 def test_i_cant_lie_down_gives_the_seated_ankle_circles_and_it_is_remembered(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
         # A new session (or attributes that did not validate): the stored progress decides.
         workout = Workout(progress.mode, progress.place)
         progress = refresh_timezone(handler_input, progress, now)
-        state = SessionState(workout=workout, pace=progress.pace, heard_safety=progress.heard_safety,
+        state = SessionState(workout=workout, pace=progress.pace, sounds=progress.sounds, heard_safety=progress.heard_safety,
                              timezone=progress.timezone, choices=progress.choices,
                              question=Question.RESUME_LAST_TIME if progress.place else Question.NONE)
     else:
@@ -122,7 +122,8 @@ def build_context(handler_input: HandlerInput, stored: Mapping[str, Any], catalo
         # the history it could not save is counted (once: events stored since are dropped here).
         place = state.workout.position if state.workout.in_workout() else progress.place
         progress, unsaved = progress.with_unsaved(state.unsaved)
-        progress = replace(progress, place=place, pace=state.pace, mode=state.workout.mode, choices=state.choices,
+        progress = replace(progress, place=place, pace=state.pace, sounds=state.sounds, mode=state.workout.mode,
+                           choices=state.choices,
                            heard_safety=progress.heard_safety or state.heard_safety)
         state = replace(state, unsaved=unsaved)
     return Context(state, progress, now, local_day(now, state.timezone), loaded)

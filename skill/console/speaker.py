@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from skill.content.sounds import load_sounds
+from skill.speech.replay import parse_ssml
+
 # What espeak-ng prints (and still exits 0) when it cannot open an audio device.
 NO_DEVICE_OUTPUT = re.compile(r"ALSA lib|Unknown PCM|cannot open (?:audio )?device|Connection refused", re.I)
 
@@ -34,6 +37,14 @@ def audio_output(environ: Mapping[str, str] | None = None, snd_dir: Path = Path(
             return f"{name} at {socket}"
     devices = sorted(snd_dir.glob("pcmC*D*p")) if snd_dir.is_dir() else []
     return f"ALSA device {devices[0].name}" if devices else None
+
+
+def for_espeak(ssml: str) -> str:
+    """The skill's SSML with each sound of Alexa's library as a silence of its length (espeak-ng skips them)."""
+    try:
+        return parse_ssml(ssml, load_sounds().by_address()).sounds_as_silence().to_ssml()
+    except ValueError:
+        return ssml  # not one of our documents (an error reply): espeak-ng reads it as it is
 
 
 class Speaker:
@@ -62,7 +73,7 @@ class Speaker:
         """Play one response and wait until it has been said (Ctrl-C stops it), or write it to the next WAV file."""
         if not self.program or not ssml:
             return
-        command = [self.program, "-m", ssml]
+        command = [self.program, "-m", for_espeak(ssml)]
         if self.wav_dir is not None:
             self.count += 1
             command[1:1] = ["-w", str(self.wav_dir / f"{self.count:03d}.wav")]

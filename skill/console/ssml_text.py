@@ -1,10 +1,12 @@
-"""The skill's SSML as the console prints it: text with the pauses visible, "one ... 2 s ... two"."""
+"""The skill's SSML as the console prints it: text with the pauses and sounds visible, "two ... 2 s ... [♪ hold ends]"."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+
+from skill.content.sounds import cue_labels
 
 
 def show_ssml(ssml: str) -> str:
@@ -36,6 +38,8 @@ def _pieces(node: ET.Element) -> Iterator[str | int]:
     """Text and break lengths (ms) in document order."""
     if node.tag == "break":
         yield _break_ms(node.get("time", ""))
+    if node.tag == "audio":
+        yield f"[♪ {cue_labels().get(node.get('src', ''), 'a sound')}]"
     if node.text:
         yield node.text
     for child in node:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from skill.content.catalog import Catalog, Choices, Exercise
 from skill.content.prompts import Prompts
+from skill.content.sounds import NO_SOUNDS, SoundCues, load_sounds
 from skill.conversation.reminders import ReminderDialogue
 from skill.conversation.replies import Context, Reply, Said
 from skill.conversation.table import Action, cancels, outcome
@@ -27,7 +28,7 @@ from skill.workout.wording import announcement
 
 # Things said over a count (Alexa cuts the speech): the place goes back to the rep that was playing.
 INTERRUPTING = frozenset({Action.PAUSE, Action.STOP, Action.CANCEL, Action.PAIN,
-                          Action.SLOWER, Action.FASTER, Action.NORMAL_PACE})
+                          Action.SLOWER, Action.FASTER, Action.NORMAL_PACE, Action.SOUNDS_OFF, Action.SOUNDS_ON})
 
 
 # Questions whose words need nothing but a prompt key.
@@ -53,6 +54,7 @@ class DialogueBase:
         self.catalog = catalog
         self.prompts = prompts
         self.reminders = ReminderDialogue(prompts, catalog.reminder_times, catalog.times_per_day)
+        self.sounds = load_sounds()
         self._count = cached_counting(catalog, prompts)
         self._planners: dict[Choices, PlanTurn] = {(): cached_planning(catalog, prompts)}
         # Durations are estimates of whole exercises: worked out once per version and pace, with fixed wording.
@@ -72,6 +74,10 @@ class DialogueBase:
             # Few combinations exist (see Catalog.versions); each gets a small cache of its own.
             planner = self._planners[state.choices] = cached_planning(self.catalog_for(state), self.prompts, size=128)
         return planner
+
+    def sounds_for(self, state: SessionState) -> SoundCues:
+        """The sound cues this user hears: all of them, or none after "sounds off"."""
+        return self.sounds if state.sounds else NO_SOUNDS
 
     def exercise_seconds(self, state: SessionState, exercise_id: str) -> float:
         """About how long an exercise takes, in the version chosen, at the session's pace."""

@@ -38,6 +38,8 @@ class Action(StrEnum):
     SLOWER = "slower"
     FASTER = "faster"
     NORMAL_PACE = "normal_pace"
+    SOUNDS_OFF = "sounds_off"            # "sounds off", "no chimes": holds end with words only, remembered
+    SOUNDS_ON = "sounds_on"              # "sounds on": a sound marks each hold's end and each rest's end
     INSTRUCTIONS = "instructions"        # "how do I do this", "how do I do pencil pickups"
     WHATS_NEXT = "whats_next"
     HOW_AM_I_DOING = "how_am_i_doing"
@@ -70,6 +72,8 @@ ANYWHERE: dict[Action, str] = {
     Action.SLOWER: "change_pace",
     Action.FASTER: "change_pace",
     Action.NORMAL_PACE: "change_pace",
+    Action.SOUNDS_OFF: "change_sounds",
+    Action.SOUNDS_ON: "change_sounds",
     Action.INSTRUCTIONS: "instructions",
     Action.WHATS_NEXT: "whats_next",
     Action.HOW_AM_I_DOING: "how_am_i_doing",

@@ -150,7 +150,7 @@ class TalkAnswers(DialogueBase):
     def repeat(self, ctx: Context, said: Said) -> Reply:
         """Say the last response again, count included; the place does not change."""
         try:
-            speech = parse_ssml(ctx.state.last_ssml)
+            speech = parse_ssml(ctx.state.last_ssml, self.sounds.by_address())
         except ValueError:
             return self.restate(ctx, Speech(ctx.state.pace).say(self.prompts.pick("nothing_to_repeat_yet")))
         # What the session sent back is not trusted: the speech was rebuilt, and so is what it carries on.

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from skill.conversation.replies import Context, Reply, Said, Screen
 from skill.conversation.setup_answers import SetupAnswers
+from skill.conversation.table import Action
 from skill.progress.events import ProgressEvent
 from skill.progress.state import Question
 from skill.speech.ssml import Speech
@@ -111,6 +112,19 @@ class WorkoutAnswers(SetupAnswers):
             return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead, ready=True)
         return self.restate(ctx, Speech(target).say(text))
 
+    def change_sounds(self, ctx: Context, said: Said) -> Reply:
+        """"Sounds off" / "sounds on", remembered; over a count, count on from the rep that was playing."""
+        wanted = said.action is Action.SOUNDS_ON
+        key = ("sounds_on" if wanted else "sounds_off") if ctx.state.sounds != wanted else (
+            "sounds_already_on" if wanted else "sounds_already_off")
+        text = self.prompts.pick(key)
+        ctx = replace(ctx, state=replace(ctx.state, sounds=wanted), progress=replace(ctx.progress, sounds=wanted))
+        if said.cut_at is not None:
+            place = resume_place(self.catalog, said.cut_at, self.prompts)
+            lead = Speech().say(text).say(self.prompts.pick("counting_on_from", place=place))
+            return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead, ready=True)
+        return self.restate(ctx, Speech(ctx.state.pace).say(text))
+
     def pause(self, ctx: Context, said: Said) -> Reply:
         """Keep the exact place (over a count, the rep that was playing) and offer to resume."""
         workout = ctx.state.workout
@@ -180,7 +194,8 @@ class WorkoutAnswers(SetupAnswers):
         praise = (self.prompts.pick("daily_goal", goal=self.prompts.words.number(goal))
                   if new_session and ctx.progress.log.sessions_on(ctx.today) + 1 == goal else None)
         turn: Turn = self.plan(state)(workout.position, workout.mode, state.pace, lead, briefed, praise,
-                                      whole_routine=not state.skipped, familiar=exercise.setup_key in ctx.progress.known)
+                                      whole_routine=not state.skipped, familiar=exercise.setup_key in ctx.progress.known,
+                                      sounds=self.sounds_for(state))
         moved = routine.after_turn(self.catalog, workout, turn.start, turn.end)
         exercise_done = turn.end is None
         question = (Question.NONE if turn.ends_session else Question.NEXT_EXERCISE if exercise_done

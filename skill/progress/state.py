@@ -59,6 +59,7 @@ class SessionState:
     workout: Workout = field(default_factory=Workout.idle)
     briefed: bool = False          # the current exercise's set-up cue has been given
     pace: int = NORMAL_PACE
+    sounds: bool = True            # sounds mark each hold's and rest's end ("sounds off" turns them off)
     last_ssml: str = ""            # the last response, for "repeat"
     last_reprompt: str = ""
     turn_at: float = 0.0           # request time (epoch s) of the last counted turn
@@ -84,7 +85,7 @@ class SessionState:
             "unheard_finish": self.unheard_finish.to_dict() if self.unheard_finish else None,
             "skipped": self.skipped,
             "position": _position_dict(w.position), "turn_start": _position_dict(w.turn_start),
-            "briefed": self.briefed, "pace": self.pace, "last_ssml": self.last_ssml,
+            "briefed": self.briefed, "pace": self.pace, "sounds": self.sounds, "last_ssml": self.last_ssml,
             "last_reprompt": self.last_reprompt, "turn_at": self.turn_at, "turn_seconds": self.turn_seconds,
             "last_was_count": self.last_was_count,
             "heard_safety": self.heard_safety, "session_counted": self.session_counted,
@@ -121,7 +122,7 @@ class SessionState:
         if len(last_ssml) > MAX_REPLAY_CHARS:
             last_ssml = ""
         return cls(workout=Workout(mode, position, turn_start), briefed=data.get("briefed") is True,
-                   pace=pace, last_ssml=last_ssml, last_reprompt=last_reprompt[:MAX_REPROMPT_CHARS], turn_at=turn_at,
+                   pace=pace, sounds=data.get("sounds") is not False, last_ssml=last_ssml, last_reprompt=last_reprompt[:MAX_REPROMPT_CHARS], turn_at=turn_at,
                    turn_seconds=turn_seconds, last_was_count=data.get("last_was_count") is True,
                    heard_safety=data.get("heard_safety") is True,
                    turn_marks=_marks_from(data.get("turn_marks"), turn_start, catalog),
@@ -144,6 +145,7 @@ class UserProgress:
     mode: Mode = Mode.ROUTINE
     heard_safety: bool = False      # the one-time safety sentence has been spoken
     pace: int = NORMAL_PACE
+    sounds: bool = True             # sounds mark each hold's and rest's end; "sounds off" is remembered
     timezone: str | None = None     # the device's time zone, from the Alexa Settings API
     timezone_checked: str | None = None  # the day (UTC, ISO) it was last asked for; asked at most daily
     log: TrainingLog = field(default_factory=TrainingLog)
@@ -155,7 +157,7 @@ class UserProgress:
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the persistence adapter."""
         return {"schema": STORED_SCHEMA, "place": _position_dict(self.place), "mode": self.mode.value,
-                "heard_safety": self.heard_safety, "pace": self.pace, "timezone": self.timezone,
+                "heard_safety": self.heard_safety, "pace": self.pace, "sounds": self.sounds, "timezone": self.timezone,
                 "timezone_checked": self.timezone_checked, "choices": choices_dict(self.choices),
                 "known": sorted(self.known), "log": self.log.to_dict(),
                 "routines_completed": self.routines_completed, APPLIED_KEY: list(self.applied)}
@@ -174,7 +176,7 @@ class UserProgress:
         checked = data.get("timezone_checked") if isinstance(data.get("timezone_checked"), str) else None
         choices = parse_choices(data.get("choices"), catalog)
         return cls(position_from(data.get("place"), catalog.with_choices(choices)), mode, data.get("heard_safety") is True,
-                   clamp_pace(data.get("pace", NORMAL_PACE)), timezone, checked, TrainingLog.from_dict(data.get("log")),
+                   clamp_pace(data.get("pace", NORMAL_PACE)), data.get("sounds") is not False, timezone, checked, TrainingLog.from_dict(data.get("log")),
                    routines if isinstance(routines, int) and routines >= 0 else 0,
                    tuple(Applied(data.get(APPLIED_KEY)).ids), choices, parse_known(data.get("known"), catalog))
 

@@ -1,26 +1,37 @@
 """The one SSML builder: every spoken text is escaped, every pause is valid, length is budgeted.
 
-A `Speech` is a list of events (text or silence), so besides the SSML it can report the exact
-silence it contains and an estimate of how long it takes to say. Turn planning uses those figures
-to keep each response inside Alexa's limits.
+A `Speech` is a list of events (text, silence or a short sound; events.py), so besides the SSML it
+can report the exact silence and sound it contains and an estimate of how long it takes to say.
+Turn planning uses those figures to keep each response inside Alexa's limits.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TypeVar
-from xml.sax.saxutils import escape
 
-# Amazon's SSML reference: one <break> may last at most 10 seconds; longer silences are chained.
-MAX_BREAK_MS = 10_000
+from skill.speech.events import (
+    MAX_BREAK_MS,
+    Audio,
+    Event,
+    Say,
+    Silence,
+    break_tag,
+    markup,
+    say_event,
+    silences,
+    word_count,
+)
+
+__all__ = ["MAX_AUDIO_SECONDS", "MAX_BREAK_MS", "MAX_SSML_CHARS", "MAX_TURN_SECONDS", "WORDS_PER_SECOND",
+           "Audio", "Event", "Say", "Silence", "Speech", "SpeechTooLong"]
+
 # outputSpeech SSML limit, markup included. One Amazon page says 10,000; 8,000 is the safe budget.
 MAX_SSML_CHARS = 8_000
 # Design guide: a turn that expects a reply should take about 90 seconds or less to speak.
 MAX_TURN_SECONDS = 90.0
+# Request and Response JSON Reference: all <audio> in outputSpeech together play at most 240 s (in a
+# reprompt 90 s; ours are words only). It names no number of clips (a 2016 forum post said five).
+MAX_AUDIO_SECONDS = 240.0
 # Alexa's default voice says roughly 150 words a minute; used only for estimates.
 WORDS_PER_SECOND = 2.5
 MIN_GAP_SECONDS = 0.1  # the shortest silence say_within() leaves after its words
@@ -28,92 +39,30 @@ MIN_GAP_SECONDS = 0.1  # the shortest silence say_within() leaves after its word
 MIN_RATE_PERCENT = 20
 MAX_RATE_PERCENT = 200
 
-T = TypeVar("T")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_EXTRA_ENTITIES = {'"': "&quot;", "'": "&apos;"}
-
-
-@dataclass(frozen=True)
-class Say:
-    """Some text to speak."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Silence:
-    """A pause, in whole milliseconds."""
-
-    ms: int
-
-
-Event = Say | Silence
 _SPEAK_TAGS_CHARS = len("<speak></speak>")
 _PROSODY_CLOSE_CHARS = len("</prosody>")
-
-# Events are immutable and a counted turn says the same few words ("two", "hold", a cue) dozens of
-# times, so cleaning, escaping and event objects are memoised by text. Bounded in entries, and only
-# texts as long as a prompt are kept, so no request can fill the memo with long text of its own.
-_MEMO_SIZE = 4096
-_MEMO_MAX_CHARS = 320
 
 
 class SpeechTooLong(ValueError):
     """The document would exceed MAX_SSML_CHARS, which Alexa refuses."""
 
 
-def _memo(fn: Callable[[str], T]) -> Callable[[str], T]:
-    """Memoise a function of one text, for texts up to _MEMO_MAX_CHARS."""
-    cached = lru_cache(maxsize=_MEMO_SIZE)(fn)
-    return lambda text: cached(text) if len(text) <= _MEMO_MAX_CHARS else fn(text)
+def _starts_run(events: list[Event] | tuple[Event, ...], i: int) -> bool:
+    """True when events[i] begins a stretch of words and silences (one <prosody> element at a set rate).
 
-
-@_memo
-def _say_event(text: str) -> Say | None:
-    """The event for some text: control characters replaced, whitespace folded; None if blank."""
-    # Control characters are not allowed in XML; whatever the user said must not break the document.
-    cleaned = " ".join(_CONTROL_CHARS.sub(" ", text).split())
-    return Say(cleaned) if cleaned else None
-
-
-@_memo
-def _escaped(text: str) -> str:
-    """Text as it appears in SSML."""
-    return escape(text, _EXTRA_ENTITIES)
-
-
-@_memo
-def _word_count(text: str) -> int:
-    return len(text.split())
-
-
-@lru_cache(maxsize=_MEMO_SIZE)
-def _silences(ms: int) -> tuple[Silence, ...]:
-    """A silence as breaks of at most MAX_BREAK_MS each."""
-    chunks: list[Silence] = []
-    while ms > 0:
-        chunk = min(ms, MAX_BREAK_MS)
-        chunks.append(Silence(chunk))
-        ms -= chunk
-    return tuple(chunks)
-
-
-@lru_cache(maxsize=_MEMO_SIZE)
-def _break_tag(ms: int) -> str:
-    """The <break> tag for one silence, in whole seconds when exact."""
-    return f'<break time="{ms // 1000}s"/>' if ms % 1000 == 0 else f'<break time="{ms}ms"/>'
-
-
-def _markup(event: Event) -> str:
-    return _escaped(event.text) if isinstance(event, Say) else _break_tag(event.ms)
+    Sounds stay outside <prosody>: a rate is for the voice, while the timeline counts each sound at
+    its listed length.
+    """
+    return not isinstance(events[i], Audio) and (i == 0 or isinstance(events[i - 1], Audio))
 
 
 class Speech:
     """Build an SSML document; all text is escaped and every pause is split into valid breaks.
 
-    `events` only grows through say/pause/extend (or is replaced by a new list): the document's
-    length, words and silence are kept as running totals, so checking the budget after each
-    addition costs only the new events, not a re-render (turn planning checks after every rep).
+    `events` only grows through say/pause/play/extend (or is replaced by a new list): the
+    document's length, words, silence and sound are kept as running totals, so checking the budget
+    after each addition costs only the new events, not a re-render (turn planning checks after
+    every rep).
     """
 
     def __init__(self, rate_percent: int = 100) -> None:
@@ -127,6 +76,9 @@ class Speech:
         self._markup_chars = 0
         self._words = 0
         self._silence_ms = 0
+        self._audio_ms = 0
+        self._audio_count = 0
+        self._runs = 0  # stretches between sounds: each is one <prosody> element when the rate is not 100%
         self._rendered: str | None = None  # the SSML of a frozen document, rendered once
 
     @classmethod
@@ -139,7 +91,7 @@ class Speech:
     def freeze(self) -> Speech:
         """Make the document read-only, so it can be shared: by a cache, across requests and threads.
 
-        Its totals and SSML are worked out now; say, pause and extend raise from then on.
+        Its totals and SSML are worked out now; say, pause, play and extend raise from then on.
         """
         self._tally()
         self._rendered = self.to_ssml()
@@ -160,23 +112,24 @@ class Speech:
             return self
         if events is not self._tallied or len(events) < self._counted:
             self._tallied, self._counted = events, 0
-            self._markup_chars = self._words = self._silence_ms = 0
-        if self._counted < len(events):
-            chars, words, silence_ms = self._markup_chars, self._words, self._silence_ms
-            for event in events[self._counted:]:
-                if isinstance(event, Say):
-                    chars += len(_escaped(event.text))
-                    words += _word_count(event.text)
-                else:
-                    chars += len(_break_tag(event.ms))
-                    silence_ms += event.ms
-            self._markup_chars, self._words, self._silence_ms = chars, words, silence_ms
-            self._counted = len(events)
+            self._markup_chars = self._words = self._silence_ms = self._audio_ms = self._audio_count = self._runs = 0
+        for i in range(self._counted, len(events)):
+            event = events[i]
+            self._markup_chars += len(markup(event))
+            if isinstance(event, Say):
+                self._words += word_count(event.text)
+            elif isinstance(event, Silence):
+                self._silence_ms += event.ms
+            else:
+                self._audio_ms += event.ms
+                self._audio_count += 1
+            self._runs += _starts_run(events, i)
+        self._counted = len(events)
         return self
 
     def say(self, text: str) -> Speech:
         """Add text to speak; empty or blank text adds nothing."""
-        event = _say_event(text)
+        event = say_event(text)
         if event is not None:
             self._writable().append(event)
         return self
@@ -192,11 +145,29 @@ class Speech:
         events, ms = self._tally()._writable(), round(seconds * 1000)
         if ms and events and isinstance(last := events[-1], Silence):
             # One silence, one break: some engines (espeak-ng) drop the second of two breaks in a row.
+            self._runs -= _starts_run(events, len(events) - 1)
             events.pop()
             self._counted, self._silence_ms, ms = self._counted - 1, self._silence_ms - last.ms, ms + last.ms
-            self._markup_chars -= len(_break_tag(last.ms))
-        events.extend(_silences(ms))
+            self._markup_chars -= len(break_tag(last.ms))
+        events.extend(silences(ms))
         return self
+
+    def play(self, sound: Audio | None) -> Speech:
+        """Add a sound (its length is exact, like a silence's); None adds nothing (sounds are off)."""
+        if sound is not None:
+            self._writable().append(sound)
+        return self
+
+    def sounds_as_silence(self) -> Speech:
+        """This document with each sound as a silence of its length, for a speech engine that cannot
+        play Alexa's sound library (espeak-ng): the words then fall where Alexa says them."""
+        voiced = Speech(self.rate_percent)
+        for event in self.events:
+            if isinstance(event, Say):
+                voiced._writable().append(event)
+            else:
+                voiced.pause(event.ms / 1000)
+        return voiced
 
     def text_seconds(self, text: str) -> float:
         """Estimated time to say `text` at this document's rate (as estimated_seconds counts it)."""
@@ -212,14 +183,20 @@ class Speech:
         added = len(other.events)
         if other._counted != added or other._tallied is not other.events:
             other._tally()
-        chars, words, silence_ms = other._markup_chars, other._words, other._silence_ms
+        totals = (other._markup_chars, other._words, other._silence_ms, other._audio_ms, other._audio_count, other._runs)
         if self._counted != len(self.events) or self._tallied is not self.events:
             self._tally()
-        self._writable().extend(other.events)
+        events = self._writable()
+        # A stretch of words that goes on across the join is one stretch, not two.
+        joined = bool(events) and added > 0 and not isinstance(events[-1], Audio) and not isinstance(other.events[0], Audio)
+        events.extend(other.events)
         # Both were up to date, so the totals simply add up (also when other is self).
-        self._markup_chars += chars
-        self._words += words
-        self._silence_ms += silence_ms
+        self._markup_chars += totals[0]
+        self._words += totals[1]
+        self._silence_ms += totals[2]
+        self._audio_ms += totals[3]
+        self._audio_count += totals[4]
+        self._runs += totals[5] - joined
         self._counted += added
         return self
 
@@ -229,19 +206,35 @@ class Speech:
         return self._tally()._silence_ms / 1000
 
     @property
+    def audio_seconds(self) -> float:
+        """Exact total length of all sounds, in seconds."""
+        return self._tally()._audio_ms / 1000
+
+    @property
+    def audio_count(self) -> int:
+        """How many sounds the document plays."""
+        return self._tally()._audio_count
+
+    @property
+    def exact_seconds(self) -> float:
+        """The part of the document's length that is known exactly: its breaks and its sounds."""
+        self._tally()
+        return (self._silence_ms + self._audio_ms) / 1000
+
+    @property
     def word_count(self) -> int:
         """Number of words spoken."""
         return self._tally()._words
 
     def speaking_seconds(self) -> float:
-        """Estimated time to say the words at this document's rate (breaks excluded)."""
+        """Estimated time to say the words at this document's rate (breaks and sounds excluded)."""
         return self.word_count / WORDS_PER_SECOND * 100 / self.rate_percent
 
     def estimated_seconds(self) -> float:
-        """Estimated length of the whole turn: words at the current rate plus exact breaks."""
+        """Estimated length of the whole turn: words at the current rate plus exact breaks and sounds."""
         self._tally()
-        # Same arithmetic as speaking_seconds() + silence_seconds, so the figures are identical.
-        return self._words / WORDS_PER_SECOND * 100 / self.rate_percent + self._silence_ms / 1000
+        # Same arithmetic as speaking_seconds() + exact_seconds, so the figures are identical.
+        return self._words / WORDS_PER_SECOND * 100 / self.rate_percent + (self._silence_ms + self._audio_ms) / 1000
 
     def timeline(self) -> list[tuple[float, Event]]:
         """Each event with its estimated start time in seconds from the start of speech."""
@@ -249,7 +242,7 @@ class Speech:
         per_word = 100 / self.rate_percent / WORDS_PER_SECOND
         for event in self.events:
             out.append((at, event))
-            at += event.ms / 1000 if isinstance(event, Silence) else _word_count(event.text) * per_word
+            at += word_count(event.text) * per_word if isinstance(event, Say) else event.ms / 1000
         return out
 
     def to_ssml(self) -> str:
@@ -262,25 +255,40 @@ class Speech:
             return self._rendered
         if self.ssml_length() > MAX_SSML_CHARS:
             raise SpeechTooLong(f"{self.ssml_length():,} characters of SSML; Alexa takes at most {MAX_SSML_CHARS:,}")
-        body = " ".join([_markup(event) for event in self.events])
-        if self.rate_percent != 100:
-            body = f'{self._prosody_open()}{body}</prosody>'
-        return f"<speak>{body}</speak>"
+        if self.rate_percent == 100:
+            return f"<speak>{' '.join([markup(event) for event in self.events])}</speak>"
+        parts: list[str] = []
+        run: list[str] = []
+        for event in self.events:
+            if isinstance(event, Audio):
+                if run:
+                    parts.append(f"{self._prosody_open()}{' '.join(run)}</prosody>")
+                    run = []
+                parts.append(markup(event))
+            else:
+                run.append(markup(event))
+        if run:
+            parts.append(f"{self._prosody_open()}{' '.join(run)}</prosody>")
+        if not self._tally()._runs:  # no words at all: an empty element still carries the rate (for replay)
+            parts.insert(0, f"{self._prosody_open()}</prosody>")
+        return f"<speak>{' '.join(parts)}</speak>"
 
     def ssml_length(self) -> int:
         """len(self.to_ssml()), from the running totals instead of rendering."""
         self._tally()
         length = _SPEAK_TAGS_CHARS + self._markup_chars + max(0, self._counted - 1)
         if self.rate_percent != 100:
-            length += len(self._prosody_open()) + _PROSODY_CLOSE_CHARS
+            length += max(1, self._runs) * (len(self._prosody_open()) + _PROSODY_CLOSE_CHARS)
+            length += self._runs == 0 and self._counted > 0  # the empty element's separating space
         return length
 
     def _prosody_open(self) -> str:
         return f'<prosody rate="{self.rate_percent}%">'
 
     def fits_one_turn(self) -> bool:
-        """True when the rendered SSML and estimated duration are within Alexa's per-turn budget."""
-        return self.ssml_length() <= MAX_SSML_CHARS and self.estimated_seconds() <= MAX_TURN_SECONDS
+        """True when the SSML, the estimated duration and the sounds are within Alexa's per-turn budget."""
+        return (self.ssml_length() <= MAX_SSML_CHARS and self.estimated_seconds() <= MAX_TURN_SECONDS
+                and self.audio_seconds <= MAX_AUDIO_SECONDS)
 
     def __bool__(self) -> bool:
         return bool(self.events)

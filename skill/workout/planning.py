@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from skill.content.catalog import Catalog, Exercise
 from skill.content.prompts import Prompts
+from skill.content.sounds import NO_SOUNDS, SoundCues
 from skill.speech.ssml import Speech
 from skill.workout.counting import CountBlock, CountedUnit, Cue, count_block, exercise_intro, rest_tail_seconds
 from skill.workout.pace import NORMAL_PACE
@@ -45,14 +46,14 @@ class Mark:
     """A counted unit's place and its estimated start, in seconds from the start of the turn."""
 
     at: float
-    silence: float  # the exact (break) part of `at`; the rest is estimated speech
+    silence: float  # the exact part of `at` (breaks and sounds); the rest is estimated speech
     position: Position
 
 
 def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode,
               pace: int = NORMAL_PACE, lead_in: Speech | None = None, briefed: bool = False,
               praise: str | None = None, count: CountBlock = count_block, whole_routine: bool = True,
-              familiar: bool = False) -> Turn:
+              familiar: bool = False, sounds: SoundCues = NO_SOUNDS) -> Turn:
     """Fit as many whole blocks as one turn allows, then close with the right question.
 
     The set-up cue comes first unless the user was already `briefed`. Every turn counts at least
@@ -61,7 +62,8 @@ def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode
     lead-in is dropped, never the counting. `praise` is said if the turn finishes the exercise (for
     example, the day's goal reached); `whole_routine` is False when an exercise of this routine run
     was skipped, so its end is not praised as the whole routine done. A `familiar` user hears the
-    set-up in one sentence instead of every step.
+    set-up in one sentence instead of every step. `sounds` are the cues that mark each hold's end, each
+    rest's end and the exercise's end (NO_SOUNDS for a user who turned them off).
     """
     exercise = catalog.get(position.exercise_id)
     intro = None if not position.is_exercise_start() or briefed else exercise_intro(exercise, prompts, familiar)
@@ -71,7 +73,8 @@ def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode
         for part in opening_events:
             if part:
                 opening.extend(part)
-        turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise, count, whole_routine)
+        turn = _fill_turn(catalog, prompts, exercise, position, mode, pace, opening, praise, count, whole_routine,
+                          sounds)
         if turn.speech.fits_one_turn():
             return turn
     assert turn is not None
@@ -79,7 +82,8 @@ def plan_turn(catalog: Catalog, prompts: Prompts, position: Position, mode: Mode
 
 
 def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position: Position, mode: Mode,
-               pace: int, body: Speech, praise: str | None, count: CountBlock, whole_routine: bool = True) -> Turn:
+               pace: int, body: Speech, praise: str | None, count: CountBlock, whole_routine: bool = True,
+               sounds: SoundCues = NO_SOUNDS) -> Turn:
     """Greedily add counted units after `body` while the closed turn still fits."""
     # The best turn so far and how many marks and cues it covers; they are attached once, at the
     # end (dataclasses.replace for every candidate cost more than the rest of the loop).
@@ -89,14 +93,14 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
     ends: list[tuple[float, float]] = []
     split: list[tuple[Turn, int]] = []  # the first block's turns ending after its 1st, 2nd, ... unit
     for block in blocks_from(exercise, position):
-        units = count(exercise, block, prompts, pace)
+        units = count(exercise, block, prompts, pace, sounds)
         for i, unit in enumerate(units):
             start = body.estimated_seconds()
-            marks.append(Mark(round(start, 2), body.silence_seconds,
+            marks.append(Mark(round(start, 2), body.exact_seconds,
                               Position(block.exercise_id, block.set, block.side, block.rep + i)))
             placed.append((start, unit))
             body.extend(unit.speech)
-            ends.append((round(body.estimated_seconds(), 2), body.silence_seconds))
+            ends.append((round(body.estimated_seconds(), 2), body.exact_seconds))
             done_block = i == len(units) - 1
             if not done_block and block != position:
                 continue  # ending between reps is allowed only inside the turn's first block
@@ -140,7 +144,7 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
             question = prompts.pick("ask_next_set", n=prompts.words.number(end.set))
         speech.say(question)
         return Turn(speech, start, end, None, prompts.pick("reprompt_continue"), ends_session=False)
-    speech.say(prompts.pick("exercise_done", name=exercise.name))
+    speech.say(prompts.pick("exercise_done", name=exercise.name))  # its sound ended the last rep (counting.py)
     if praise:
         speech.say(praise)
     following = catalog.after(exercise.id)
@@ -155,11 +159,11 @@ def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Positi
 
 
 def estimate_exercise_seconds(catalog: Catalog, prompts: Prompts, exercise: Exercise, pace: int = NORMAL_PACE,
-                              count: CountBlock = count_block) -> float:
+                              count: CountBlock = count_block, sounds: SoundCues = NO_SOUNDS) -> float:
     """How long an exercise takes from its set-up cue to its last rep, by planning every turn."""
     total, position, briefed = 0.0, Position(exercise.id), False
     while True:
-        turn = plan_turn(catalog, prompts, position, Mode.SINGLE, pace, briefed=briefed, count=count)
+        turn = plan_turn(catalog, prompts, position, Mode.SINGLE, pace, briefed=briefed, count=count, sounds=sounds)
         total += turn.speech.estimated_seconds()
         if turn.end is None:
             return total

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from skill.content.catalog import Catalog
 from skill.content.prompts import Prompts
+from skill.content.sounds import NO_SOUNDS, SoundCues
 from skill.speech.ssml import Event, Speech
 from skill.workout.pace import NORMAL_PACE
 from skill.workout.planning import CountBlock, CountedUnit, Turn, count_block, plan_turn
@@ -25,15 +26,17 @@ def cached_counting(catalog: Catalog, prompts: Prompts, size: int = 512) -> Coun
     The prompts used inside a block have one variant each, so caching loses no variety.
     """
     @functools.lru_cache(maxsize=size)
-    def counted(exercise_id: str, chosen: tuple[str, ...], position: Position, pace: int) -> tuple[CountedUnit, ...]:
-        units = tuple(count_block(catalog.version(exercise_id, chosen), position, prompts, pace))
+    def counted(exercise_id: str, chosen: tuple[str, ...], position: Position, pace: int,
+                sounds: SoundCues) -> tuple[CountedUnit, ...]:
+        units = tuple(count_block(catalog.version(exercise_id, chosen), position, prompts, pace, sounds))
         for unit in units:
             # Bring each Speech's running totals up to date now: shared units are then only read,
             # never written, by the requests (and threads) that reuse them.
             unit.speech.estimated_seconds()
         return units
 
-    return lambda exercise, position, _prompts, pace: counted(exercise.id, exercise.chosen, position, pace)
+    return lambda exercise, position, _prompts, pace, sounds: counted(exercise.id, exercise.chosen, position, pace,
+                                                                       sounds)
 
 
 class PlanTurn(Protocol):
@@ -41,7 +44,7 @@ class PlanTurn(Protocol):
 
     def __call__(self, position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
                  briefed: bool = False, praise: str | None = None, whole_routine: bool = True,
-                 familiar: bool = False) -> Turn: ...
+                 familiar: bool = False, sounds: SoundCues = NO_SOUNDS) -> Turn: ...
 
 
 def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> PlanTurn:
@@ -58,16 +61,16 @@ def cached_planning(catalog: Catalog, prompts: Prompts, size: int = 512) -> Plan
 
     @functools.lru_cache(maxsize=size)
     def planned(position: Position, mode: Mode, pace: int, lead_in: tuple[Event, ...], briefed: bool,
-                praise: str | None, whole_routine: bool, familiar: bool, choice: int) -> Turn:
+                praise: str | None, whole_routine: bool, familiar: bool, sounds: SoundCues, choice: int) -> Turn:
         turn = plan_turn(catalog, prompts.fixed(choice), position, mode, pace,
-                         Speech.of(lead_in) if lead_in else None, briefed, praise, count, whole_routine, familiar)
+                         Speech.of(lead_in) if lead_in else None, briefed, praise, count, whole_routine, familiar, sounds)
         turn.speech.freeze()
         return turn
 
     def plan(position: Position, mode: Mode, pace: int = NORMAL_PACE, lead_in: Speech | None = None,
              briefed: bool = False, praise: str | None = None, whole_routine: bool = True,
-             familiar: bool = False) -> Turn:
+             familiar: bool = False, sounds: SoundCues = NO_SOUNDS) -> Turn:
         return planned(position, mode, pace, tuple(lead_in.events) if lead_in else (), briefed, praise, whole_routine,
-                       familiar, prompts.draw())
+                       familiar, sounds, prompts.draw())
 
     return plan

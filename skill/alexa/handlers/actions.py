@@ -75,6 +75,8 @@ class WorkoutIntentHandler(ActionHandler):
         "SlowerIntent": Action.SLOWER,
         "FasterIntent": Action.FASTER,
         "NormalPaceIntent": Action.NORMAL_PACE,
+        "SoundsOffIntent": Action.SOUNDS_OFF,
+        "SoundsOnIntent": Action.SOUNDS_ON,
         "PainIntent": Action.PAIN,
     }
 
