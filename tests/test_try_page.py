@@ -82,7 +82,8 @@ def page(browser: Any, try_url: str) -> Iterator[Any]:
     context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/])"), lambda route: route.abort())
     opened = context.new_page()
     opened.set_default_timeout(WAIT_MS)
-    opened.clock.install(time=START.timestamp() - 1)
+    # The fake clock runs from install until pause_at; a minute is more than the page may take to load.
+    opened.clock.install(time=START.timestamp() - 60)
     opened.goto(try_url, timeout=WAIT_MS)
     opened.clock.pause_at(START.timestamp())
     try:
