@@ -1,0 +1,235 @@
+"""An answer as the try page plays it: when each word, pause and sound starts, and when the screen changes.
+
+Plain Python over the response JSON. Speech follows the skill's own estimate (skill/speech/ssml.py):
+a <break> lasts exactly its time, words WORDS_PER_SECOND scaled by the <prosody rate>, and a soundbank
+<audio> its length from skill/content/sounds.json, so the words, the pauses and the counter agree with
+what the skill planned. The screen comes from the APL directives: the RenderDocument's text bindings
+filled from its datasources (the first frame), and the ExecuteCommands' delays and SetValue steps as
+times from the start of the speech, as an Echo Show runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skill.content.catalog import CONTENT_DIR
+from skill.speech.ssml import WORDS_PER_SECOND
+
+SOUNDS_FILE = CONTENT_DIR / "sounds.json"
+RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
+EXECUTE_COMMANDS = "Alexa.Presentation.APL.ExecuteCommands"
+_BREAK_TIME = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*")
+_RATE_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)%\s*")
+_BINDING = re.compile(r"^\$\{(\w+)((?:\.\w+)+)\}$")
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Sound:
+    """A sound cue the skill may play: what the page shows for it, and how long it lasts."""
+
+    label: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of an answer: words said, a pause, or a sound, from `at` for `seconds`."""
+
+    kind: str                   # "say", "pause" or "sound"
+    at: float                   # seconds from the start of the speech
+    seconds: float
+    text: str = ""              # the words (say) or the sound's label (sound)
+    words: tuple[str, ...] = ()
+    rate: int = 100             # the <prosody rate> percentage the words are said at
+
+
+@dataclass(frozen=True)
+class ScreenStep:
+    """A SetValue of a component's text, at `at` seconds from the start of the speech."""
+
+    at: float
+    component: str
+    value: str
+
+
+def load_sounds(path: Path = SOUNDS_FILE) -> dict[str, Sound]:
+    """The sound cues by their src, each labelled from its name ('hold_end' is shown as 'hold ends')."""
+    cues = json.loads(path.read_text(encoding="utf-8"))["cues"]
+    return {cue["src"]: Sound(_label(name), float(cue["seconds"])) for name, cue in cues.items()}
+
+
+def _label(name: str) -> str:
+    words = name.replace("_", " ")
+    return words + "s" if words.endswith(" end") else words
+
+
+def speech_segments(ssml: str, sounds: Mapping[str, Sound]) -> list[Segment]:
+    """The SSML's words, pauses and sounds with their start times, adjacent words and pauses merged.
+
+    SSML that does not parse (not the skill's own) is shown as its text at the normal rate.
+    """
+    try:
+        pieces = list(_pieces(ET.fromstring(ssml), 100))
+    except ET.ParseError:
+        pieces = [("text", _TAG.sub(" ", ssml), 100)]
+    segments: list[Segment] = []
+    at = 0.0
+    for kind, value, rate in pieces:
+        if kind == "text":
+            words = tuple(str(value).split())
+            if not words:
+                continue
+            seconds = len(words) / WORDS_PER_SECOND * 100 / rate
+            segment = Segment("say", at, seconds, " ".join(words), words, rate)
+            last = segments[-1] if segments else None
+            if last and last.kind == "say" and last.rate == rate:   # one run of words, as it is said
+                segment = Segment("say", last.at, last.seconds + seconds, f"{last.text} {segment.text}",
+                                  last.words + words, rate)
+                segments.pop()
+        elif kind == "pause":
+            seconds = float(value)
+            if seconds <= 0:
+                continue
+            last = segments[-1] if segments else None
+            segment = Segment("pause", at, seconds)
+            if last and last.kind == "pause":
+                segment = Segment("pause", last.at, last.seconds + seconds)
+                segments.pop()
+        else:
+            sound = sounds.get(str(value), Sound("sound", 0.0))   # an unknown src: its length is unknown
+            seconds = sound.seconds
+            segment = Segment("sound", at, seconds, sound.label)
+        segments.append(segment)
+        at += seconds
+    return segments
+
+
+def _pieces(node: ET.Element, rate: int) -> Iterator[tuple[str, str | float, int]]:
+    """("text", words, rate), ("pause", seconds, rate) and ("sound", src, rate) in document order."""
+    if node.tag == "prosody":
+        rate = _rate(node.get("rate"), rate)
+    if node.tag == "break":
+        yield "pause", _break_seconds(node.get("time", "")), rate
+    elif node.tag == "audio":
+        yield "sound", node.get("src", ""), rate
+        return   # an <audio>'s content is not spoken
+    if node.text:
+        yield "text", node.text, rate
+    for child in node:
+        yield from _pieces(child, rate)
+        if child.tail:
+            yield "text", child.tail, rate
+
+
+def _rate(value: str | None, current: int) -> int:
+    # The skill writes percentages only; a named rate (slow, fast) keeps the current one.
+    found = _RATE_PERCENT.fullmatch(value or "")
+    return max(1, round(float(found.group(1)))) if found else current
+
+
+def _break_seconds(time: str) -> float:
+    found = _BREAK_TIME.fullmatch(time)
+    if not found:
+        return 0.0
+    return float(found.group(1)) / (1000 if found.group(2) == "ms" else 1)
+
+
+def speech_seconds(segments: Sequence[Segment]) -> float:
+    """When the last segment ends."""
+    return max((segment.at + segment.seconds for segment in segments), default=0.0)
+
+
+def first_frame(directive: Mapping[str, Any]) -> dict[str, str]:
+    """The text of every component with an id in a RenderDocument, its ${payload...} bindings filled in."""
+    document = directive.get("document") or {}
+    template = document.get("mainTemplate") or {}
+    parameters = template.get("parameters") or ["payload"]
+    data = {str(parameters[0]): directive.get("datasources") or {}}
+    frame: dict[str, str] = {}
+    for component in _components(template):
+        if isinstance(component.get("id"), str) and "text" in component:
+            frame[component["id"]] = _bound(component["text"], data)
+    return frame
+
+
+def _components(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for key in ("items", "item"):
+            yield from _components(node.get(key))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _components(item)
+
+
+def _bound(text: Any, data: Mapping[str, Any]) -> str:
+    """A text with one whole-value ${name.path} binding resolved; any other text as written."""
+    found = _BINDING.fullmatch(str(text))
+    if not found:
+        return str(text)
+    value: Any = data.get(found.group(1))
+    for key in found.group(2).strip(".").split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+def screen_steps(commands: Sequence[Any], start_ms: int = 0) -> tuple[list[ScreenStep], int]:
+    """The text SetValues of APL commands with their times, and when the commands end (milliseconds).
+
+    Every APL command may wait `delay` first (an Idle does nothing else); a Sequential runs its
+    commands one after another, a Parallel all from the same moment. Other commands take no time here.
+    """
+    steps: list[ScreenStep] = []
+    clock = start_ms
+    for command in commands:
+        if not isinstance(command, dict):
+            continue
+        delay = command.get("delay", 0)
+        clock += delay if isinstance(delay, int) and delay > 0 else 0
+        kind = command.get("type")
+        if kind == "Sequential":
+            inner, clock = screen_steps(command.get("commands") or [], clock)
+            steps += inner
+        elif kind == "Parallel":
+            ends = [clock]
+            for branch in command.get("commands") or []:
+                inner, end = screen_steps([branch], clock)
+                steps += inner
+                ends.append(end)
+            clock = max(ends)
+        elif kind == "SetValue" and command.get("property") == "text":
+            steps.append(ScreenStep(clock / 1000, str(command.get("componentId", "")), str(command.get("value", ""))))
+    return sorted(steps, key=lambda step: step.at), clock
+
+
+def screen_timeline(response: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What an Echo Show shows for a response: its first frame and the timed steps; None without APL."""
+    frame: dict[str, str] | None = None
+    steps: list[ScreenStep] = []
+    for directive in response.get("directives") or []:
+        if not isinstance(directive, dict):
+            continue
+        if directive.get("type") == RENDER_DOCUMENT:
+            frame = first_frame(directive)
+        elif directive.get("type") == EXECUTE_COMMANDS:
+            steps += screen_steps(directive.get("commands") or [])[0]
+    if frame is None:
+        return None
+    return {"frame": frame, "steps": [vars(step) for step in sorted(steps, key=lambda step: step.at)]}
+
+
+def speech_timeline(ssml: str, sounds: Mapping[str, Sound]) -> dict[str, Any] | None:
+    """An SSML document as the page plays it: its segments and its length; None when there is none."""
+    if not ssml:
+        return None
+    segments = speech_segments(ssml, sounds)
+    return {"seconds": round(speech_seconds(segments), 3),
+            "segments": [{**vars(segment), "at": round(segment.at, 3), "seconds": round(segment.seconds, 3),
+                          "words": list(segment.words)} for segment in segments]}
