@@ -167,12 +167,13 @@ def test_the_words_and_the_counter_move_in_time(page: Any) -> None:
     page.clock.run_for(200)             # 23.5 s: "five"
     expect(screen(page, "counter")).to_have_text("5")
     expect(answer).to_contain_text(re.compile(r"walk\. … 2\.6 s … five$"))
-    page.clock.run_for(15_000)          # 38.5 s: "and stop", then the rest counts down
+    page.clock.run_for(15_000)          # 38.5 s: the set ends as its sound starts, "and stop" after it
     expect(screen(page, "counter")).to_have_text("✓")
     expect(screen(page, "caption")).to_have_text("And stop")
-    page.clock.run_for(1_000)
+    expect(answer).to_contain_text(re.compile(r"fifteen … 4\.6 s … +♪ hold ends\s*$"))
+    page.clock.run_for(1_600)           # 40.1 s: the sound (0.71 s) and "and stop." said, the rest counts down
     expect(screen(page, "caption")).to_have_text("Rest")
-    page.clock.run_for(21_000)          # 60.5 s: halfway through set two
+    page.clock.run_for(20_400)          # 60.5 s: halfway through set two
     expect(screen(page, "caption")).to_have_text("Set 2 of 5")
     expect(screen(page, "counter")).to_have_text("10")
     expect(page.locator("#status")).to_have_text("Alexa is speaking")

@@ -10,18 +10,16 @@ times from the start of the speech, as an Echo Show runs them.
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from skill.content.catalog import CONTENT_DIR
+from skill.content.sounds import cue_labels
+from skill.content.sounds import load_sounds as skill_sounds
 from skill.speech.ssml import WORDS_PER_SECOND
 
-SOUNDS_FILE = CONTENT_DIR / "sounds.json"
 RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
 EXECUTE_COMMANDS = "Alexa.Presentation.APL.ExecuteCommands"
 _BREAK_TIME = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*")
@@ -59,15 +57,10 @@ class ScreenStep:
     value: str
 
 
-def load_sounds(path: Path = SOUNDS_FILE) -> dict[str, Sound]:
-    """The sound cues by their src, each labelled from its name ('hold_end' is shown as 'hold ends')."""
-    cues = json.loads(path.read_text(encoding="utf-8"))["cues"]
-    return {cue["src"]: Sound(_label(name), float(cue["seconds"])) for name, cue in cues.items()}
-
-
-def _label(name: str) -> str:
-    words = name.replace("_", " ")
-    return words + "s" if words.endswith(" end") else words
+def load_sounds() -> dict[str, Sound]:
+    """The sound cues by their src, with their labels and lengths (content/sounds.py, the skill's own)."""
+    labels = cue_labels()
+    return {src: Sound(labels[src], cue.ms / 1000) for src, cue in skill_sounds().by_address().items()}
 
 
 def speech_segments(ssml: str, sounds: Mapping[str, Sound]) -> list[Segment]:

@@ -24,7 +24,7 @@ let exchangeCount = 0;
 const player = new Player({
   word(word, first) { if (answerLine) append(answerLine, "word", (first ? "" : " ") + word); },
   pause(seconds) { if (answerLine) append(answerLine, "pause", ` … ${formatSeconds(seconds)} … `); },
-  sound(label) { if (answerLine) append(answerLine, "sound", ` 🔔 ${label} `); },
+  sound(label) { if (answerLine) append(answerLine, "sound", ` ♪ ${label} `); },
   screen(component, value) { setScreen({ [component]: value }); },
 });
 
