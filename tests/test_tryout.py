@@ -204,8 +204,9 @@ def test_a_sound_lasts_its_length_from_sounds_json() -> None:
     sound = segments[2]
     assert (sound.at, sound.seconds) == pytest.approx((3.4, SOUNDS[HOLD_END].seconds))
     assert segments[3].at == pytest.approx(3.4 + SOUNDS[HOLD_END].seconds)
+    # Not the skill's own SSML (a sound it never plays): shown as its words, nothing played or waited for.
     unknown = speech_segments('<speak><audio src="https://example.org/a.mp3">fallback</audio> hi</speak>', SOUNDS)
-    assert [(s.kind, s.seconds) for s in unknown] == [("sound", 0.0), ("say", 0.4)]
+    assert [(s.kind, s.text, s.seconds) for s in unknown] == [("say", "fallback hi", 0.8)]
 
 
 def test_every_sound_cue_has_a_label_and_a_length() -> None:

@@ -106,11 +106,7 @@ class WorkoutAnswers(SetupAnswers):
             key = {"slower": "pace_slower", "faster": "pace_faster"}.get(direction, "pace_normal")
             text = self.prompts.pick(key)
         ctx = replace(ctx, state=replace(ctx.state, pace=target), progress=replace(ctx.progress, pace=target))
-        if said.cut_at is not None:
-            place = resume_place(self.catalog, said.cut_at, self.prompts)
-            lead = Speech().say(text).say(self.prompts.pick("counting_on_from", place=place))
-            return self.counted(ctx, ctx.state.workout, briefed=True, lead_in=lead, ready=True)
-        return self.restate(ctx, Speech(target).say(text))
+        return self._delivery_changed(ctx, said, text)
 
     def change_sounds(self, ctx: Context, said: Said) -> Reply:
         """"Sounds off" / "sounds on", remembered; over a count, count on from the rep that was playing."""
@@ -119,6 +115,11 @@ class WorkoutAnswers(SetupAnswers):
             "sounds_already_on" if wanted else "sounds_already_off")
         text = self.prompts.pick(key)
         ctx = replace(ctx, state=replace(ctx.state, sounds=wanted), progress=replace(ctx.progress, sounds=wanted))
+        return self._delivery_changed(ctx, said, text)
+
+    def _delivery_changed(self, ctx: Context, said: Said, text: str) -> Reply:
+        """After a change to how counting sounds: over a count, count on from the rep that was playing
+        (said with `text` first); else `text`, then the pending question again."""
         if said.cut_at is not None:
             place = resume_place(self.catalog, said.cut_at, self.prompts)
             lead = Speech().say(text).say(self.prompts.pick("counting_on_from", place=place))

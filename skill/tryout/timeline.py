@@ -11,19 +11,17 @@ times from the start of the speech, as an Echo Show runs them.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from skill.content.sounds import cue_labels
 from skill.content.sounds import load_sounds as skill_sounds
-from skill.speech.ssml import WORDS_PER_SECOND
+from skill.speech.replay import parse_ssml
+from skill.speech.ssml import WORDS_PER_SECOND, Audio, Say
 
 RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
 EXECUTE_COMMANDS = "Alexa.Presentation.APL.ExecuteCommands"
-_BREAK_TIME = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*")
-_RATE_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)%\s*")
 _BINDING = re.compile(r"^\$\{(\w+)((?:\.\w+)+)\}$")
 _TAG = re.compile(r"<[^>]*>")
 
@@ -66,72 +64,33 @@ def load_sounds() -> dict[str, Sound]:
 def speech_segments(ssml: str, sounds: Mapping[str, Sound]) -> list[Segment]:
     """The SSML's words, pauses and sounds with their start times, adjacent words and pauses merged.
 
-    SSML that does not parse (not the skill's own) is shown as its text at the normal rate.
+    The skill's own SSML is read back through its builder (speech/replay.py), so the times are the
+    skill's own timeline (Speech.timeline). Other SSML is shown as its text at the normal rate.
     """
     try:
-        pieces = list(_pieces(ET.fromstring(ssml), 100))
-    except ET.ParseError:
-        pieces = [("text", _TAG.sub(" ", ssml), 100)]
+        speech = parse_ssml(ssml, {src: Audio(src, round(sound.seconds * 1000)) for src, sound in sounds.items()})
+    except ValueError:
+        words = tuple(_TAG.sub(" ", ssml).split())
+        return [Segment("say", 0.0, len(words) / WORDS_PER_SECOND, " ".join(words), words)] if words else []
     segments: list[Segment] = []
-    at = 0.0
-    for kind, value, rate in pieces:
-        if kind == "text":
-            words = tuple(str(value).split())
-            if not words:
-                continue
+    rate = speech.rate_percent
+    for at, event in speech.timeline():
+        last = segments[-1] if segments else None
+        if isinstance(event, Say):
+            words = tuple(event.text.split())
             seconds = len(words) / WORDS_PER_SECOND * 100 / rate
-            segment = Segment("say", at, seconds, " ".join(words), words, rate)
-            last = segments[-1] if segments else None
-            if last and last.kind == "say" and last.rate == rate:   # one run of words, as it is said
-                segment = Segment("say", last.at, last.seconds + seconds, f"{last.text} {segment.text}",
-                                  last.words + words, rate)
-                segments.pop()
-        elif kind == "pause":
-            seconds = float(value)
-            if seconds <= 0:
+            if last and last.kind == "say":   # one run of words, as it is said
+                segments[-1] = Segment("say", last.at, last.seconds + seconds, f"{last.text} {event.text}",
+                                       last.words + words, rate)
                 continue
-            last = segments[-1] if segments else None
-            segment = Segment("pause", at, seconds)
-            if last and last.kind == "pause":
-                segment = Segment("pause", last.at, last.seconds + seconds)
-                segments.pop()
+            segments.append(Segment("say", at, seconds, event.text, words, rate))
+        elif isinstance(event, Audio):
+            segments.append(Segment("sound", at, event.ms / 1000, sounds[event.src].label))
+        elif last and last.kind == "pause":
+            segments[-1] = Segment("pause", last.at, last.seconds + event.ms / 1000)
         else:
-            sound = sounds.get(str(value), Sound("sound", 0.0))   # an unknown src: its length is unknown
-            seconds = sound.seconds
-            segment = Segment("sound", at, seconds, sound.label)
-        segments.append(segment)
-        at += seconds
+            segments.append(Segment("pause", at, event.ms / 1000))
     return segments
-
-
-def _pieces(node: ET.Element, rate: int) -> Iterator[tuple[str, str | float, int]]:
-    """("text", words, rate), ("pause", seconds, rate) and ("sound", src, rate) in document order."""
-    if node.tag == "prosody":
-        rate = _rate(node.get("rate"), rate)
-    if node.tag == "break":
-        yield "pause", _break_seconds(node.get("time", "")), rate
-    elif node.tag == "audio":
-        yield "sound", node.get("src", ""), rate
-        return   # an <audio>'s content is not spoken
-    if node.text:
-        yield "text", node.text, rate
-    for child in node:
-        yield from _pieces(child, rate)
-        if child.tail:
-            yield "text", child.tail, rate
-
-
-def _rate(value: str | None, current: int) -> int:
-    # The skill writes percentages only; a named rate (slow, fast) keeps the current one.
-    found = _RATE_PERCENT.fullmatch(value or "")
-    return max(1, round(float(found.group(1)))) if found else current
-
-
-def _break_seconds(time: str) -> float:
-    found = _BREAK_TIME.fullmatch(time)
-    if not found:
-        return 0.0
-    return float(found.group(1)) / (1000 if found.group(2) == "ms" else 1)
 
 
 def speech_seconds(segments: Sequence[Segment]) -> float:
