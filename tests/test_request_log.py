@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import re
-import time
 import uuid
 from typing import Any
 
@@ -197,26 +196,24 @@ def test_user_hash_is_keyed_stable_and_short() -> None:
     assert HASH.fullmatch(one.hash_user("\ud800 lone surrogate"))         # any str, never an exception
 
 
-def test_a_line_costs_little() -> None:
-    logger = logging.getLogger("footcoach.test.request_log_cost")
+def test_a_line_is_written_per_call_and_nothing_when_switched_off() -> None:
+    """Every call writes one line at INFO and nothing above it (its cost is measured in bench/, not here:
+    `./dev bench --ablation` reports Foot Coach without the log line)."""
+    logger = logging.getLogger("footcoach.test.request_log_lines")
     logger.propagate, stream = False, io.StringIO()
     logger.addHandler(logging.StreamHandler(stream))
     logger.setLevel(logging.INFO)
     lines, payload = RequestLog(logger=logger), rq.intent("AMAZON.YesIntent", person_id=rq.PERSON_ID)
     try:
-        began = time.perf_counter()
-        for _ in range(2000):
+        for _ in range(200):
             lines.write(payload, Outcome.OK, 200, 1.5)
-        per_line = (time.perf_counter() - began) / 2000
+        assert stream.getvalue().count("\n") == 200
+        logger.setLevel(logging.WARNING)
+        for _ in range(200):
+            lines.write(payload, Outcome.OK, 200, 1.5)
+        assert stream.getvalue().count("\n") == 200
     finally:
         logger.handlers.clear()
-    assert stream.getvalue().count("\n") == 2000
-    assert per_line < 200e-6, f"{per_line * 1e6:.0f} µs per line"   # about 10 µs here
-    logger.setLevel(logging.WARNING)
-    began = time.perf_counter()
-    for _ in range(2000):
-        lines.write(payload, Outcome.OK, 200, 1.5)
-    assert (time.perf_counter() - began) / 2000 < 20e-6   # switched off: one level check
 
 
 def test_lines_reach_stderr_when_logging_is_not_configured() -> None:

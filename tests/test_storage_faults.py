@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:   # bench/ is not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench.faults import FaultUnavailable, run_counters  # noqa: E402
+from bench.faults import FaultUnavailable, run_counters, tracebacks_per_episode  # noqa: E402
 
 WORKERS = 2
 
@@ -42,8 +42,11 @@ def assert_nothing_lost(report: dict[str, Any]) -> None:
     # Storage said so while it was down, and is fine again.
     assert report["healthz_during_fault"].get("unreachable", 0) >= 1, report["healthz_during_fault"]
     assert report["healthz_after"]["storage"] == "reachable"
-    # One traceback per worker's fault episode at most, then counts, never one per request.
-    assert 1 <= report["tracebacks"] <= WORKERS, report["tracebacks"]
+    # One traceback per fault episode, then counts, never one per request. A worker may see its storage
+    # come back for a moment under load (a pooled connection still open): that ends one episode and
+    # begins another, each said in the log.
+    assert tracebacks_per_episode(report), (report["tracebacks"], report["episodes_ended"])
+    assert report["tracebacks"] <= report["requests_during_fault"] / 5, report
     assert any("failed save" in line for line in report["summary_lines"]), report["summary_lines"]
 
 

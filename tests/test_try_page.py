@@ -126,7 +126,7 @@ def test_the_page_loads(page: Any) -> None:
     expect(page).to_have_title("Foot Coach: try it in a browser")
     expect(screen(page, "title")).to_have_text("Foot Coach")
     for phrase in ("open foot coach", "start the routine", "start ankle circles", "pause", "resume", "what's next",
-                   "slower", "it hurts", "stop"):
+                   "slower", "sounds off", "sounds on", "it hurts", "stop"):
         expect(page.locator(f'.phrases button[data-say="{phrase}"]')).to_be_visible()
     expect(page.locator("#status")).to_contain_text("open foot coach")
 
@@ -242,3 +242,26 @@ def test_an_answer_that_ends_the_session_closes_it(page: Any) -> None:
     expect(page.locator("#status")).to_have_text("Session closed")
     expect(page.locator("#exchanges details")).to_have_count(2)   # no reprompt, no SessionEndedRequest
     expect(page.locator("#transcript")).not_to_contain_text("reprompt")
+
+
+def test_sounds_off_and_on_from_the_page(page: Any) -> None:
+    """The sound cues show in the transcript as they play; "sounds off" leaves the release words only."""
+    press(page, "open foot coach")
+    press(page, "sounds off")
+    page.clock.run_for(8_000)
+    expect(last_alexa_line(page)).to_contain_text("Okay, no more sounds.")
+    say(page, "start toe presses")
+    page.clock.run_for(90_000)
+    counted = page.locator("#transcript li.alexa", has_text="Rep two").last
+    expect(counted).to_contain_text("Next up is")
+    assert "♪" not in (counted.text_content() or "")
+    assert (counted.text_content() or "").count("and release.") == 10
+    press(page, "sounds on")
+    page.clock.run_for(8_000)
+    expect(last_alexa_line(page)).to_contain_text("Okay, sounds are on")
+    say(page, "start toe presses")
+    page.clock.run_for(90_000)
+    again = page.locator("#transcript li.alexa", has_text="Rep two").last   # before it, the reprompt may follow
+    expect(again).to_contain_text("♪ hold ends")
+    expect(again).to_contain_text("♪ exercise done")
+    assert (again.text_content() or "").count("♪ hold ends") == 9
