@@ -111,7 +111,8 @@ def count_block(exercise: Exercise, position: Position, prompts: Prompts, pace: 
         released = says_release(exercise, sounds, last_rep, first_of_turn=position.rep == exercise.units_per_block)
         last.speech.say_within(words, exercise.rest_seconds - work_end_seconds(exercise, pace, sounds, released)
                                - rest_tail_seconds(exercise, following, prompts, pace) - sounds.seconds(sounds.set_end))
-        last.speech.play(sounds.set_end)
+        # The rest-end sound is part of the rest; it is played by what follows it (planning.py): the
+        # next set's opening words, or the turn's closing question.
         units[-1] = CountedUnit(last.speech, (*last.cues, rest_cue))
     return units
 

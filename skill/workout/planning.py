@@ -94,6 +94,8 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
     split: list[tuple[Turn, int]] = []  # the first block's turns ending after its 1st, 2nd, ... unit
     for block in blocks_from(exercise, position):
         units = count(exercise, block, prompts, pace, sounds)
+        if block != position and exercise.rest_seconds:
+            body.play(sounds.set_end)  # the rest before this set is over (count_block left room for it)
         for i, unit in enumerate(units):
             start = body.estimated_seconds()
             marks.append(Mark(round(start, 2), body.exact_seconds,
@@ -106,7 +108,7 @@ def _fill_turn(catalog: Catalog, prompts: Prompts, exercise: Exercise, position:
                 continue  # ending between reps is allowed only inside the turn's first block
             end = next_block(exercise, block) if done_block else Position(block.exercise_id, block.set, block.side, block.rep + i + 1)
             turn = _close(catalog, prompts, exercise, position, end, mode, Speech(pace).extend(body), praise,
-                          whole_routine)
+                          whole_routine, sounds)
             if not turn.speech.fits_one_turn():
                 if best is None:
                     return turn  # a single unit always fits; this only guards bad data
@@ -130,12 +132,13 @@ def _with_timeline(turn: Turn, covered: int, marks: list[Mark], placed: list[tup
 
 
 def _close(catalog: Catalog, prompts: Prompts, exercise: Exercise, start: Position, end: Position | None,
-           mode: Mode, speech: Speech, praise: str | None = None, whole_routine: bool = True) -> Turn:
+           mode: Mode, speech: Speech, praise: str | None = None, whole_routine: bool = True,
+           sounds: SoundCues = NO_SOUNDS) -> Turn:
     """Add the closing words: the next question, or the end of the exercise or routine."""
     if end is not None:
         if end.rep == 1 and exercise.rest_seconds:
-            # The turn ends in a rest: ask when the next set would have been announced.
-            speech.pause(rest_tail_seconds(exercise, end, prompts, speech.rate_percent))
+            # The turn ends in a rest: ask when the next set would have been announced, as the rest's sound ends it.
+            speech.pause(rest_tail_seconds(exercise, end, prompts, speech.rate_percent)).play(sounds.set_end)
         if end.rep > 1:
             question = prompts.pick("ask_continue")
         elif end.side != 0 or (end.set == 1 and exercise.sides):
