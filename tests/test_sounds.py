@@ -243,3 +243,15 @@ def test_sounds_stay_outside_the_pace_prosody() -> None:
     assert heard(ssml).to_ssml() == ssml
     said = [e.text for e in turn.speech.events if isinstance(e, Say)]
     assert " ".join(e.text for e in heard(ssml).events if isinstance(e, Say)) == " ".join(said)
+
+
+@pytest.mark.parametrize("pace", PACES)
+@pytest.mark.parametrize("exercise", VERSIONS, ids=label)
+def test_a_rest_ends_with_its_bell_then_words_never_a_silence(exercise: Exercise, pace: int) -> None:
+    """The rest-end bell says "go": right after it come the next set's words, or the turn's question."""
+    assert SOUNDS.set_end
+    for turn in turns(exercise, pace):
+        events = list(turn.speech.events)
+        for i, event in enumerate(events):
+            if isinstance(event, Audio) and event.src == SOUNDS.set_end.src:
+                assert i + 1 < len(events) and isinstance(events[i + 1], Say), (label(exercise), pace)
