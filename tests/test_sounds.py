@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from skill.app import create_app  # noqa: E402
 from skill.content.catalog import Exercise, load_catalog  # noqa: E402
 from skill.content.prompts import Prompts  # noqa: E402
 from skill.content.sounds import NO_SOUNDS, load_sounds  # noqa: E402
+from skill.persistence.protocol import ProgressStore  # noqa: E402
 from skill.speech.ssml import MAX_AUDIO_SECONDS, Audio, Say  # noqa: E402
 from skill.workout.pace import MAX_PACE, MIN_PACE, PACE_STEP  # noqa: E402
 from skill.workout.planning import Turn, plan_turn  # noqa: E402
@@ -155,16 +157,16 @@ def test_every_response_of_the_routine_is_within_alexas_audio_limits(client: Any
     assert sum(counts) >= sum(exercise.reps for exercise in CATALOG.exercises), "the sounds did not play"
 
 
-def app_on(database: Path) -> Any:
-    return create_app({"DATABASE_URL": f"sqlite:///{database}", "SKILL_VERIFY_SIGNATURES": False,
-                       "SKILL_ID": rq.SKILL_ID})
+def app_on(store: ProgressStore) -> Any:
+    """A server process of the skill on this store (a second one on the same table is a restart)."""
+    return create_app({"STORE": store, "SKILL_VERIFY_SIGNATURES": False, "SKILL_ID": rq.SKILL_ID})
 
 
-def test_sounds_off_is_remembered_across_a_restart_and_sounds_on_brings_them_back(tmp_path: Path) -> None:
-    """"Sounds off" in one session: the next day, on a restarted server, counting has no sounds; "sounds on" again."""
-    database = tmp_path / "sounds.sqlite"
-    first = app_on(database)
-    person = Person(first.test_client())
+def test_sounds_off_is_remembered_across_a_restart_and_sounds_on_brings_them_back(
+        open_store: Callable[..., ProgressStore]) -> None:
+    """"Sounds off" in one session: the next day, on a restarted server, counting has no sounds; "sounds on" again.
+    On every storage backend (SQLite, PostgreSQL, DynamoDB)."""
+    person = Person(app_on(open_store()).test_client())
     person.says("open foot coach")
     off = person.says("sounds off")
     assert off.text.startswith("Okay, no more sounds.") and off.ends_session is False
@@ -172,10 +174,8 @@ def test_sounds_off_is_remembered_across_a_restart_and_sounds_on_brings_them_bac
     assert audio_in(counted.ssml)[0] == 0
     assert counted.text.count("and release.") == CATALOG.get("toe_press").reps  # the words say it instead
     person.says("stop")
-    first.extensions["foot_coach_store"].close()
 
-    restarted = app_on(database)
-    later = Person(restarted.test_client(), user_id=person.user_id, at=person.clock)
+    later = Person(app_on(open_store()).test_client(), user_id=person.user_id, at=person.clock)
     later.waits(24 * 3600)
     later.says("open foot coach")
     later.says("no")
@@ -187,7 +187,6 @@ def test_sounds_off_is_remembered_across_a_restart_and_sounds_on_brings_them_bac
     assert on.text.startswith("Okay, sounds are on")
     loud = later.says("start toe presses")
     assert audio_in(loud.ssml)[0] == CATALOG.get("toe_press").reps
-    restarted.extensions["foot_coach_store"].close()
 
 
 def test_sounds_off_said_over_a_count_counts_on_from_the_rep_playing(client: Any) -> None:
