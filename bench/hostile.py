@@ -38,14 +38,23 @@ BAD_API_ANSWERS = [b'"America"', b'"Etc"', b'"Mars/Olympus"', b'"zone.tab"', b"5
 
 
 class SettingsApi:
-    """Alexa's Settings API stand-in on 127.0.0.1, answering the time zone with whatever bytes are set."""
+    """Alexa's Settings API stand-in on 127.0.0.1, answering the time zone with whatever bytes are set.
+
+    `calls` records each request's path and Authorization header; a `status` other than 200 fails them.
+    """
 
     def __init__(self) -> None:
         self.answer = b'"UTC"'
+        self.status = 200
+        self.calls: list[tuple[str, str]] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
+                owner.calls.append((self.path, self.headers.get("Authorization", "")))
+                if owner.status != 200:
+                    self.send_error(owner.status)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import alexa_requests as rq
@@ -16,6 +17,12 @@ from flask.testing import FlaskClient
 
 from skill.content.catalog import load_catalog
 from skill.content.prompts import load_words
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:   # bench/ is a top-level package of the repository, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench.hostile import SettingsApi  # noqa: E402  the one Settings API stand-in of the tests
 
 number_word = load_words().number
 
@@ -146,82 +153,60 @@ def test_two_devices_training_at_once_never_lose_a_session(client: FlaskClient) 
     assert f"Today you've done {number_word(devices)} of your" in report(checker)
 
 
-class SettingsApi(BaseHTTPRequestHandler):
-    """Stands in for Alexa's Settings API on 127.0.0.1."""
-
-    zone = "Pacific/Kiritimati"  # UTC+14: its day starts ten hours before UTC's previous day ends
-    calls: list[tuple[str, str]] = []
-    failing = False
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        SettingsApi.calls.append((self.path, self.headers.get("Authorization", "")))
-        if SettingsApi.failing:
-            self.send_error(503)
-            return
-        body = json.dumps(self.zone).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+KIRITIMATI = "Pacific/Kiritimati"  # UTC+14: its day starts ten hours before UTC's previous day ends
 
 
 @pytest.fixture
-def settings_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SettingsApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    SettingsApi.calls, SettingsApi.failing = [], False
+def settings_api() -> Iterator[SettingsApi]:
+    """The Settings API stand-in (shared with the hostile-input run), answering Kiritimati."""
+    api = SettingsApi()
+    api.answer = json.dumps(KIRITIMATI).encode()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield api
     finally:
-        server.shutdown()
-        server.server_close()
+        api.close()
 
 
-def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: str, monkeypatch: Any) -> None:
+def test_days_follow_the_device_time_zone(client: FlaskClient, settings_api: SettingsApi, monkeypatch: Any) -> None:
     """A session at 23:00 local time counts for that local day, not for the UTC day."""
-    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api.url)
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)  # 23:00 on the 21st in Kiritimati
     finish_one_exercise(alexa)
-    assert SettingsApi.calls[0] == (f"/v2/devices/{rq.DEVICE_ID}/settings/System.timeZone",
-                                    "Bearer test-api-access-token")
+    assert settings_api.calls[0] == (f"/v2/devices/{rq.DEVICE_ID}/settings/System.timeZone",
+                                     "Bearer test-api-access-token")
     alexa.wait(2 * 3600)  # 11:00 UTC, still the 21st in UTC, but the 22nd in Kiritimati
     assert "Today you've done zero" in report(alexa)
 
 
 @pytest.mark.parametrize("failing", [False, True], ids=["answered", "failed"])
-def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, settings_api: str, monkeypatch: Any,
-                                                       failing: bool) -> None:
+def test_the_time_zone_is_asked_for_at_most_once_a_day(client: FlaskClient, settings_api: SettingsApi,
+                                                       monkeypatch: Any, failing: bool) -> None:
     """Later sessions that day reuse the answer, even "unknown"; the next day asks again."""
-    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
-    SettingsApi.failing = failing
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api.url)
+    settings_api.status = 503 if failing else 200
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
     for _ in range(3):
         alexa.launch()
         alexa.say("AMAZON.StopIntent")
         alexa.wait(3600)
-    assert len(SettingsApi.calls) == 1
+    assert len(settings_api.calls) == 1
     alexa.wait(timedelta(days=1).total_seconds())
     alexa.launch()
-    assert len(SettingsApi.calls) == 2
+    assert len(settings_api.calls) == 2
 
 
 @pytest.mark.parametrize("answer", ["America", "zone.tab", "Europe/Berlin\u0000", "../etc/passwd", 14, None])
-def test_a_settings_api_answer_that_is_no_time_zone_means_utc(client: FlaskClient, settings_api: str,
+def test_a_settings_api_answer_that_is_no_time_zone_means_utc(client: FlaskClient, settings_api: SettingsApi,
                                                               monkeypatch: Any, answer: Any) -> None:
     """The device's answer is outside data too: a name that is no IANA zone is not stored, and days are UTC."""
-    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api)
-    monkeypatch.setattr(SettingsApi, "zone", answer)
+    monkeypatch.setattr(rq.REQUESTS, "api_endpoint", settings_api.url)
+    settings_api.answer = json.dumps(answer).encode()
     alexa = Alexa(client)
     alexa.clock = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
     finish_one_exercise(alexa)
-    assert SettingsApi.calls
+    assert settings_api.calls
     alexa.wait(2 * 3600)  # still the 21st in UTC
     assert "Today you've done one" in report(alexa)
 
