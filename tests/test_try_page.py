@@ -72,6 +72,7 @@ def try_url(tmp_path: Path) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        app.extensions["foot_coach_try"].close()
         app.extensions["foot_coach_store"].close()
 
 
@@ -265,3 +266,28 @@ def test_sounds_off_and_on_from_the_page(page: Any) -> None:
     expect(again).to_contain_text("♪ hold ends")
     expect(again).to_contain_text("♪ exercise done")
     assert (again.text_content() or "").count("♪ hold ends") == 9
+
+
+def test_reminders_from_the_page_with_alexas_permission_question(page: Any) -> None:
+    """"Remind me": Alexa's own permission question on the page, "I approve", the offer, "yes": the
+    reminder is created at the stand-in for Alexa's Reminders API, in this machine's time zone."""
+    press(page, "open foot coach")
+    say(page, "remind me to do my foot exercises")
+    page.clock.run_for(10_000)
+    expect(page.locator("#transcript")).to_contain_text("(Alexa's own question)")
+    expect(page.locator("#transcript")).to_contain_text("Alexa asks for the permission alexa::alerts:reminders")
+    say(page, "I approve")
+    expect(page.locator("#transcript")).to_contain_text("[Connections.Response AskFor: ACCEPTED]")
+    page.clock.run_for(15_000)
+    expect(last_alexa_line(page)).to_contain_text("Shall I remind you")
+    say(page, "yes")
+    expect(page.locator("#transcript")).to_contain_text("[Reminders API: POST /v1/alerts/reminders: every day at")
+    page.clock.run_for(15_000)
+    expect(page.locator("#transcript li.alexa", has_text="Done.").last).to_contain_text("I'll remind you")
+
+
+def test_silence_after_alexas_permission_question_is_no_answer(page: Any) -> None:
+    press(page, "open foot coach")
+    say(page, "remind me to do my foot exercises")
+    page.clock.run_for(10_000 + 8_000 + 1_000)
+    expect(page.locator("#transcript")).to_contain_text("[Connections.Response AskFor: NOT_ANSWERED]")

@@ -48,6 +48,7 @@ def try_app(tmp_path: Path) -> Iterator[Flask]:
     """The try app on a temporary SQLite file."""
     app = create_try_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'try.sqlite'}"})
     yield app
+    app.extensions["foot_coach_try"].close()
     app.extensions["foot_coach_store"].close()
 
 
@@ -102,6 +103,7 @@ def test_the_try_app_has_verification_off_whatever_the_environment_says(
         assert status_of(client.get("/try/")) == 200
         assert status_of(client.get("/try/static/try.js")) == 200
     finally:
+        app.extensions["foot_coach_try"].close()
         app.extensions["foot_coach_store"].close()
 
 

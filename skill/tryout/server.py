@@ -43,6 +43,7 @@ def create_try_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     matcher = UtteranceMatcher.from_file(MODEL_DIR / f"{locale}.json")
     conversations = Conversations(app.test_client, matcher, load_sounds(), locale=locale)
     app.register_blueprint(make_try_blueprint(conversations))
+    app.extensions["foot_coach_try"] = conversations   # close() it with the store: it stops the API stand-in
     return app
 
 
@@ -104,5 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        app.extensions["foot_coach_try"].close()
         app.extensions["foot_coach_store"].close()
     return 0

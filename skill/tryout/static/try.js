@@ -1,7 +1,8 @@
 // The try page: what the user says goes to the server with the page's clock time; the answer plays
 // (player.js); then Alexa's silences: the reprompt after 8 s, and after 8 s more the session ends
 // (the server sends the skill a SessionEndedRequest). Saying anything while an answer plays cuts it
-// off, as "Alexa, ..." does on a device. No Alexa logic here: the server matches, builds and posts.
+// off, as "Alexa, ..." does on a device. When the skill asks for a permission, Alexa's own question is
+// shown and the next thing said answers it. No Alexa logic here: the server matches, builds and posts.
 "use strict";
 
 const SILENCE_MS = 8000;        // how long Alexa listens after speaking before it gives up
@@ -143,6 +144,12 @@ function speak(speech, screen, then) {
 }
 
 function afterAnswer(played) {
+  if (played.alexa_asks) {
+    // The skill handed the session to Alexa, which asks in its own voice; the next thing said answers it.
+    addLine("Alexa", `${played.alexa_asks} (Alexa's own question)`);
+    listen(silence);
+    return;
+  }
   if (!inSession) {
     setStatus("closed", "Session closed");
     note("(session closed; say something to open Foot Coach again)");
