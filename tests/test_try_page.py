@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import pytest
 
 from skill.tryout.server import create_try_app
-from skill.tryout.timeline import load_sounds, speech_timeline
+from skill.tryout.timeline import speech_timeline
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,9 +214,8 @@ def test_the_reprompt_after_8_s_of_silence_then_the_session_ends(page: Any) -> N
     response = page.locator("#exchanges details").first.locator("pre.response")
     expect(response).to_contain_text("outputSpeech")
     answer = json.loads(response.text_content())["response"]
-    sounds = load_sounds()
-    speech_ms = round(speech_timeline(answer["outputSpeech"]["ssml"], sounds)["seconds"] * 1000)
-    reprompt_ms = round(speech_timeline(answer["reprompt"]["outputSpeech"]["ssml"], sounds)["seconds"] * 1000)
+    speech_ms = round(speech_timeline(answer["outputSpeech"]["ssml"])["seconds"] * 1000)
+    reprompt_ms = round(speech_timeline(answer["reprompt"]["outputSpeech"]["ssml"])["seconds"] * 1000)
     page.clock.run_for(speech_ms)
     expect(page.locator("#status")).to_have_text("Listening")
     page.clock.run_for(SILENCE_MS - 100)

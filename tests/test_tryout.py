@@ -18,6 +18,7 @@ from skill.console.matching import UtteranceMatcher
 from skill.console.repl import MODEL_DIR
 from skill.content.catalog import load_catalog
 from skill.content.prompts import Prompts
+from skill.content.sounds import cue_labels, load_sounds
 from skill.conversation.replies import Screen
 from skill.speech.ssml import Speech
 from skill.tryout.conversations import Conversations
@@ -25,7 +26,6 @@ from skill.tryout.page import make_try_blueprint
 from skill.tryout.server import can_open_browser, create_try_app
 from skill.tryout.timeline import (
     first_frame,
-    load_sounds,
     screen_steps,
     screen_timeline,
     speech_segments,
@@ -34,9 +34,9 @@ from skill.tryout.timeline import (
 from skill.workout.planning import plan_turn
 from skill.workout.routine import Mode, Position
 
-SOUNDS = load_sounds()
+SOUNDS = load_sounds().by_address()   # the skill's own cues, by soundbank address
 MATCHER = UtteranceMatcher.from_file(MODEL_DIR / "en-US.json")
-HOLD_END = next(src for src, sound in SOUNDS.items() if sound.label == "hold ends")
+HOLD_END = next(src for src, label in cue_labels().items() if label == "hold ends")
 AT = 1_704_096_000_000   # 2024-01-01T08:00:00Z, in milliseconds
 TRY_PATHS = ("/try", "/try/", "/try/static/index.html", "/try/static/try.js", "/try/static/player.js",
              "/try/static/try.css")
@@ -83,7 +83,7 @@ def test_the_try_blueprint_serves_nothing_where_verification_is_on(tmp_path: Pat
     """Registered on an app that checks signatures (by mistake), the page and its endpoints are 404."""
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}", "SKILL_VERIFY_SIGNATURES": True})
     try:
-        app.register_blueprint(make_try_blueprint(Conversations(app.test_client, MATCHER, SOUNDS)))
+        app.register_blueprint(make_try_blueprint(Conversations(app.test_client, MATCHER)))
         client = app.test_client()
         for path in TRY_PATHS[1:]:
             assert status_of(client.get(path)) == 404, path
@@ -183,7 +183,7 @@ def test_the_spoken_count_and_the_screen_agree(try_app: Flask) -> None:
 def test_speech_segments_follow_the_skills_own_estimate() -> None:
     """Breaks exact, words at 2.5 a second scaled by the rate: the same times as Speech.timeline()."""
     speech = Speech(rate_percent=80).say("Rep one.").pause(0.5).say("Hold").pause(0.6).pause(0.6).say("and release.")
-    segments = speech_segments(speech.to_ssml(), SOUNDS)
+    segments = speech_segments(speech.to_ssml())
     assert [(s.kind, s.text) for s in segments] == [("say", "Rep one."), ("pause", ""), ("say", "Hold"),
                                                      ("pause", ""), ("say", "and release.")]
     starts, kinds = [], []
@@ -194,31 +194,31 @@ def test_speech_segments_follow_the_skills_own_estimate() -> None:
     assert [s.at for s in segments] == pytest.approx(starts)
     assert segments[0].seconds == pytest.approx(2 / 2.5 / 0.8)
     assert segments[3].seconds == pytest.approx(1.2)
-    timeline = speech_timeline(speech.to_ssml(), SOUNDS)
+    timeline = speech_timeline(speech.to_ssml())
     assert timeline is not None and timeline["seconds"] == pytest.approx(speech.estimated_seconds(), abs=0.001)
 
 
 def test_a_sound_lasts_its_length_from_sounds_json() -> None:
     ssml = f'<speak>Hold <break time="3s"/> <audio src="{HOLD_END}"/> and release.</speak>'
-    segments = speech_segments(ssml, SOUNDS)
+    segments = speech_segments(ssml)
     assert [(s.kind, s.text) for s in segments] == [("say", "Hold"), ("pause", ""), ("sound", "hold ends"),
                                                      ("say", "and release.")]
     sound = segments[2]
-    assert (sound.at, sound.seconds) == pytest.approx((3.4, SOUNDS[HOLD_END].seconds))
-    assert segments[3].at == pytest.approx(3.4 + SOUNDS[HOLD_END].seconds)
+    assert (sound.at, sound.seconds) == pytest.approx((3.4, SOUNDS[HOLD_END].ms / 1000))
+    assert segments[3].at == pytest.approx(3.4 + SOUNDS[HOLD_END].ms / 1000)
     # Not the skill's own SSML (a sound it never plays): shown as its words, nothing played or waited for.
-    unknown = speech_segments('<speak><audio src="https://example.org/a.mp3">fallback</audio> hi</speak>', SOUNDS)
+    unknown = speech_segments('<speak><audio src="https://example.org/a.mp3">fallback</audio> hi</speak>')
     assert [(s.kind, s.text, s.seconds) for s in unknown] == [("say", "fallback hi", 0.8)]
 
 
 def test_every_sound_cue_has_a_label_and_a_length() -> None:
     cues = json.loads((Path(__file__).resolve().parents[1] / "skill/content/sounds.json").read_text())["cues"]
     assert len(SOUNDS) == len(cues)
-    assert all(sound.label and sound.seconds > 0 for sound in SOUNDS.values())
+    assert all(cue_labels()[src] and sound.ms > 0 for src, sound in SOUNDS.items())
 
 
 def test_ssml_that_does_not_parse_is_shown_as_its_words() -> None:
-    segments = speech_segments("<speak>one <b>two</speak>", SOUNDS)
+    segments = speech_segments("<speak>one <b>two</speak>")
     assert [s.words for s in segments] == [("one", "two")]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from skill.console.directives import PermissionRequest, describe
 from skill.console.local_alexa import Client, LocalAlexa, Turn
 from skill.console.local_apis import LocalAlexaApis, describe_call
 from skill.console.matching import UtteranceMatcher
-from skill.tryout.timeline import Sound, screen_timeline, speech_timeline
+from skill.tryout.timeline import screen_timeline, speech_timeline
 
 # Alexa closes a session after the reprompt and a second silence; the page says when that happened.
 SILENCE_REASON = "EXCEEDED_MAX_REPROMPTS"
@@ -48,12 +48,11 @@ class RecordingClient:
 class Conversation:
     """One page's conversation: a LocalAlexa with an Echo Show's interfaces, one turn at a time."""
 
-    def __init__(self, client: Client, matcher: UtteranceMatcher, sounds: Mapping[str, Sound], locale: str,
-                 apis: ApiCalls | None = None) -> None:
+    def __init__(self, client: Client, matcher: UtteranceMatcher, locale: str, apis: ApiCalls | None = None) -> None:
         self.recorder = RecordingClient(client)
         self.apis = apis
         self.alexa = LocalAlexa(self.recorder, locale=locale, screen=True, apis=apis.stand_in if apis else None)
-        self.matcher, self.sounds = matcher, sounds
+        self.matcher = matcher
         self.asking: PermissionRequest | None = None   # Alexa's permission question awaits an answer
         self.lock = threading.Lock()
 
@@ -105,8 +104,8 @@ class Conversation:
             "error": turn.error[:500],
             "response": turn.body or None,
             "ends_session": turn.ends_session,
-            "speech": speech_timeline(turn.ssml, self.sounds),
-            "reprompt": None if turn.ends_session else speech_timeline(turn.reprompt, self.sounds),
+            "speech": speech_timeline(turn.ssml),
+            "reprompt": None if turn.ends_session else speech_timeline(turn.reprompt),
             "screen": screen_timeline(turn.response),
             "notes": notes,
         }
@@ -145,9 +144,9 @@ class Conversations:
     The stand-in for Alexa's APIs starts with the first conversation; close() stops it.
     """
 
-    def __init__(self, new_client: Callable[[], Client], matcher: UtteranceMatcher, sounds: Mapping[str, Sound],
-                 *, locale: str = "en-US", keep: int = KEPT_CONVERSATIONS, alexa_apis: bool = True) -> None:
-        self.new_client, self.matcher, self.sounds, self.locale = new_client, matcher, sounds, locale
+    def __init__(self, new_client: Callable[[], Client], matcher: UtteranceMatcher, *, locale: str = "en-US",
+                 keep: int = KEPT_CONVERSATIONS, alexa_apis: bool = True) -> None:
+        self.new_client, self.matcher, self.locale = new_client, matcher, locale
         self.keep = keep
         self.alexa_apis = alexa_apis
         self._apis: ApiCalls | None = None
@@ -168,7 +167,7 @@ class Conversations:
             if conversation is None:
                 if self.alexa_apis and self._apis is None:
                     self._apis = ApiCalls()
-                conversation = Conversation(self.new_client(), self.matcher, self.sounds, self.locale, self._apis)
+                conversation = Conversation(self.new_client(), self.matcher, self.locale, self._apis)
             self._open[page_id] = conversation
             while len(self._open) > self.keep:
                 self._open.popitem(last=False)

@@ -25,7 +25,6 @@ from skill.console.matching import UtteranceMatcher
 from skill.console.repl import MODEL_DIR, database_url
 from skill.tryout.conversations import Conversations
 from skill.tryout.page import URL_PREFIX, make_try_blueprint
-from skill.tryout.timeline import load_sounds
 
 HOST = "127.0.0.1"   # local use only: the page sends unsigned requests to an app that accepts them
 DEFAULT_PORT = 8001  # ./dev run has 8000
@@ -41,7 +40,7 @@ def create_try_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = create_app(config)
     locale = app.config["TRY_LOCALE"]
     matcher = UtteranceMatcher.from_file(MODEL_DIR / f"{locale}.json")
-    conversations = Conversations(app.test_client, matcher, load_sounds(), locale=locale)
+    conversations = Conversations(app.test_client, matcher, locale=locale)
     app.register_blueprint(make_try_blueprint(conversations))
     app.extensions["foot_coach_try"] = conversations   # close() it with the store: it stops the API stand-in
     return app

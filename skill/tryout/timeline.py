@@ -15,8 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skill.content.sounds import cue_labels
-from skill.content.sounds import load_sounds as skill_sounds
+from skill.content.sounds import cue_labels, load_sounds
 from skill.speech.replay import parse_ssml
 from skill.speech.ssml import WORDS_PER_SECOND, Audio, Say
 
@@ -24,14 +23,6 @@ RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
 EXECUTE_COMMANDS = "Alexa.Presentation.APL.ExecuteCommands"
 _BINDING = re.compile(r"^\$\{(\w+)((?:\.\w+)+)\}$")
 _TAG = re.compile(r"<[^>]*>")
-
-
-@dataclass(frozen=True)
-class Sound:
-    """A sound cue the skill may play: what the page shows for it, and how long it lasts."""
-
-    label: str
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -55,20 +46,15 @@ class ScreenStep:
     value: str
 
 
-def load_sounds() -> dict[str, Sound]:
-    """The sound cues by their src, with their labels and lengths (content/sounds.py, the skill's own)."""
-    labels = cue_labels()
-    return {src: Sound(labels[src], cue.ms / 1000) for src, cue in skill_sounds().by_address().items()}
-
-
-def speech_segments(ssml: str, sounds: Mapping[str, Sound]) -> list[Segment]:
+def speech_segments(ssml: str) -> list[Segment]:
     """The SSML's words, pauses and sounds with their start times, adjacent words and pauses merged.
 
-    The skill's own SSML is read back through its builder (speech/replay.py), so the times are the
-    skill's own timeline (Speech.timeline). Other SSML is shown as its text at the normal rate.
+    The skill's own SSML is read back through its builder (speech/replay.py) with the skill's own
+    sounds (content/sounds.py), so the times are the skill's own timeline (Speech.timeline). Other
+    SSML is shown as its text at the normal rate.
     """
     try:
-        speech = parse_ssml(ssml, {src: Audio(src, round(sound.seconds * 1000)) for src, sound in sounds.items()})
+        speech = parse_ssml(ssml, load_sounds().by_address())
     except ValueError:
         words = tuple(_TAG.sub(" ", ssml).split())
         return [Segment("say", 0.0, len(words) / WORDS_PER_SECOND, " ".join(words), words)] if words else []
@@ -85,7 +71,7 @@ def speech_segments(ssml: str, sounds: Mapping[str, Sound]) -> list[Segment]:
                 continue
             segments.append(Segment("say", at, seconds, event.text, words, rate))
         elif isinstance(event, Audio):
-            segments.append(Segment("sound", at, event.ms / 1000, sounds[event.src].label))
+            segments.append(Segment("sound", at, event.ms / 1000, cue_labels()[event.src]))
         elif last and last.kind == "pause":
             segments[-1] = Segment("pause", last.at, last.seconds + event.ms / 1000)
         else:
@@ -177,11 +163,11 @@ def screen_timeline(response: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"frame": frame, "steps": [vars(step) for step in sorted(steps, key=lambda step: step.at)]}
 
 
-def speech_timeline(ssml: str, sounds: Mapping[str, Sound]) -> dict[str, Any] | None:
+def speech_timeline(ssml: str) -> dict[str, Any] | None:
     """An SSML document as the page plays it: its segments and its length; None when there is none."""
     if not ssml:
         return None
-    segments = speech_segments(ssml, sounds)
+    segments = speech_segments(ssml)
     return {"seconds": round(speech_seconds(segments), 3),
             "segments": [{**vars(segment), "at": round(segment.at, 3), "seconds": round(segment.seconds, 3),
                           "words": list(segment.words)} for segment in segments]}
